@@ -1,0 +1,242 @@
+"""Every query of a billing run: contracts, what fixed invoices billed, and unbilled items in aggregate.
+
+Time entries and expenses are summed in SQL per (contract, calendar period,
+rate version, role/category, ...); Python only ever sees the groups.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from billpact.clients.models import Client
+from billpact.contracts.history import build_contract
+from billpact.contracts.models import Amendment, Contract, ContractVersion
+from billpact.core import caps
+from billpact.core import items as core_items
+from billpact.core import terms as core_terms
+from billpact.core.ledger import HeldCut, Ledger
+from billpact.core.money import ZERO, Currency
+from billpact.events.models import Expense, MilestoneEvent, ProgressReport, Resale, RetainageRelease, TimeEntry
+from billpact.importing import models as m
+from billpact.invoices.models import FIXED_STATUSES, BilledItem, Invoice, InvoiceLine
+
+
+@dataclass
+class Stored:
+    """A contract as the run needs it: its rows' keys and the core's view of its terms."""
+
+    pk: int
+    client_pk: int
+    client_code: str
+    core: core_terms.Contract
+
+
+def contracts(session: Session, codes: list[str] | None = None) -> list[Stored]:
+    """Every contract (or the ones named), built with its amendments, in contract-id order."""
+    query = select(Contract, Client).join(Client, Client.pk == Contract.client_pk).order_by(Contract.code)
+    if codes:
+        query = query.where(Contract.code.in_(codes))
+    rows = session.execute(query).all()
+    amendments: dict[int, list[tuple[int, m.Amendment]]] = defaultdict(list)
+    for a in session.scalars(select(Amendment).order_by(Amendment.pk)):
+        amendments[a.contract_pk].append((a.pk, m.Amendment.model_validate(a.written)))
+    out = []
+    for contract, client in rows:
+        written = m.Contract.model_validate(contract.written)
+        client_model = m.Client(id=client.code, name=client.name, currency=client.currency,
+                                payment_terms=client.payment_terms, tax_rate=client.tax_rate)
+        core = build_contract(written, client_model, amendments.get(contract.pk, []), contract.closed_on)
+        out.append(Stored(contract.pk, client.pk, client.code, core))
+    return out
+
+
+def _fixed(invoice: type[Invoice] = Invoice) -> Any:
+    return invoice.status.in_(FIXED_STATUSES)
+
+
+def ledgers(session: Session, stored: dict[int, Stored]) -> dict[int, Ledger]:
+    """What approved and issued invoices have billed, per contract (spec §5 state)."""
+    out: dict[int, Ledger] = defaultdict(Ledger)
+    for pk, last in session.execute(select(Invoice.contract_pk, func.max(Invoice.billing_date))
+                                    .where(_fixed()).group_by(Invoice.contract_pk)):
+        out[pk].last_fixed = last
+    for pk, kind, amount in session.execute(
+            select(Invoice.contract_pk, InvoiceLine.kind, func.sum(InvoiceLine.amount))
+            .join(Invoice, Invoice.pk == InvoiceLine.invoice_pk).where(_fixed())
+            .group_by(Invoice.contract_pk, InvoiceLine.kind)):
+        ledger = out[pk]
+        if kind == "cap_adjustment":
+            ledger.cap_adjustments += amount
+        elif kind == "retainage_release":
+            ledger.retainage_released += amount
+        else:
+            ledger.billed_by_kind[kind] = amount
+    for pk, held in session.execute(select(Invoice.contract_pk, func.sum(Invoice.retainage_held))
+                                    .where(_fixed()).group_by(Invoice.contract_pk)):
+        out[pk].retainage_held = held or ZERO
+    for pk, key in session.execute(select(BilledItem.contract_pk, BilledItem.item_key)
+                                   .join(Invoice, Invoice.pk == BilledItem.invoice_pk).where(_fixed())):
+        out[pk].billed_keys.add(key)
+    for pk, term, subject, amount in session.execute(
+            select(Invoice.contract_pk, InvoiceLine.term, InvoiceLine.subject, func.sum(InvoiceLine.amount))
+            .join(Invoice, Invoice.pk == InvoiceLine.invoice_pk)
+            .where(_fixed(), InvoiceLine.kind == "progress")
+            .group_by(Invoice.contract_pk, InvoiceLine.term, InvoiceLine.subject)):
+        out[pk].progress_billed[(term or "", subject or "")] = amount
+    _held_cuts(session, stored, out)
+    return out
+
+
+def _held_cuts(session: Session, stored: dict[int, Stored], out: dict[int, Ledger]) -> None:
+    """Replay cap lines in order: cuts held, releases taken oldest cut first."""
+    rows = session.execute(
+        select(Invoice.contract_pk, Invoice.pk, InvoiceLine.cut, InvoiceLine.amount, InvoiceLine.taxable,
+               InvoiceLine.retainable)
+        .join(Invoice, Invoice.pk == InvoiceLine.invoice_pk)
+        .where(_fixed(), InvoiceLine.kind == "cap_adjustment", InvoiceLine.cut.in_(("hold", "release")))
+        .order_by(Invoice.contract_pk, Invoice.billing_date, InvoiceLine.position))
+    grouped: dict[tuple[int, int, str], list[Any]] = defaultdict(list)
+    for row in rows:
+        grouped[(row.contract_pk, row.pk, row.cut)].append(row)
+    for (contract_pk, _invoice, cut), lines in grouped.items():
+        ledger = out[contract_pk]
+        amount = sum((line.amount for line in lines), ZERO)
+        taxable = sum((line.amount for line in lines if line.taxable), ZERO)
+        retainable = sum((line.retainable for line in lines), ZERO)
+        if cut == "hold":
+            ledger.held.append(HeldCut(-amount, -taxable, -retainable))
+        else:
+            caps.release(ledger, amount, Currency.of(stored[contract_pk].core.currency))
+
+
+@dataclass
+class Pending:
+    """Unbilled items of one contract (and those on drafts, which every run rebuilds)."""
+
+    time: list[core_items.TimeItem] = field(default_factory=list)
+    expenses: list[core_items.ExpenseItem] = field(default_factory=list)
+    resales: list[core_items.ResaleItem] = field(default_factory=list)
+    milestones: list[core_items.MilestoneItem] = field(default_factory=list)
+    progress: list[core_items.ProgressReport] = field(default_factory=list)
+    releases: list[core_items.ReleaseItem] = field(default_factory=list)
+
+    def items(self) -> core_items.Items:
+        return core_items.Items(tuple(self.time), tuple(self.expenses), tuple(self.resales),
+                                tuple(self.milestones), tuple(self.progress), tuple(self.releases))
+
+
+def _open(model: Any, through: date) -> Any:
+    """Not billed by a fixed invoice: unlinked, or on a draft the run may rebuild."""
+    drafts = select(Invoice.pk).where(Invoice.status == "draft", Invoice.billing_date <= through)
+    return or_(model.invoice_pk.is_(None), model.invoice_pk.in_(drafts))
+
+
+def _version_join(model: Any) -> Any:
+    return and_(ContractVersion.contract_pk == model.contract_pk, model.date >= ContractVersion.valid_from,
+                or_(ContractVersion.valid_until.is_(None), model.date < ContractVersion.valid_until))
+
+
+def time_groups(through: date) -> Any:
+    return (select(TimeEntry.contract_pk, TimeEntry.period_end, ContractVersion.version_no, TimeEntry.role,
+                   TimeEntry.overtime, func.sum(TimeEntry.hours).label("hours"),
+                   func.count().label("entries"), func.min(TimeEntry.date).label("first"))
+            .join(ContractVersion, _version_join(TimeEntry))
+            .where(TimeEntry.date <= through, _open(TimeEntry, through))
+            .group_by(TimeEntry.contract_pk, TimeEntry.period_end, ContractVersion.version_no, TimeEntry.role,
+                      TimeEntry.overtime))
+
+
+def expense_groups(through: date) -> Any:
+    return (select(Expense.contract_pk, Expense.period_end, ContractVersion.version_no, Expense.category,
+                   Expense.billable, func.sum(Expense.amount).label("cost"), func.count().label("entries"),
+                   func.min(Expense.date).label("first"))
+            .join(ContractVersion, _version_join(Expense))
+            .where(Expense.date <= through, Expense.skip_reason.is_(None), _open(Expense, through))
+            .group_by(Expense.contract_pk, Expense.period_end, ContractVersion.version_no, Expense.category,
+                      Expense.billable))
+
+
+def pending(session: Session, through: date) -> dict[int, Pending]:
+    out: dict[int, Pending] = defaultdict(Pending)
+    for r in session.execute(time_groups(through)):
+        key = (r.period_end, r.version_no, r.role, bool(r.overtime), r.entries)
+        out[r.contract_pk].time.append(core_items.TimeItem(
+            r.first, r.version_no, r.role, bool(r.overtime), Decimal(r.hours), r.entries, ("time", key)))
+    for r in session.execute(expense_groups(through)):
+        key = (r.period_end, r.version_no, r.category, bool(r.billable), r.entries)
+        out[r.contract_pk].expenses.append(core_items.ExpenseItem(
+            r.first, r.version_no, r.category, bool(r.billable), Decimal(r.cost), r.entries, ("expense", key)))
+    for res in session.scalars(select(Resale).where(Resale.date <= through, _open(Resale, through))
+                               .order_by(Resale.pk)):
+        out[res.contract_pk].resales.append(core_items.ResaleItem(
+            res.date, res.item, res.quantity, res.unit_price, res.unit_cost, ("resale", res.pk)))
+    for rel in session.scalars(select(RetainageRelease).where(RetainageRelease.date <= through,
+                                                              _open(RetainageRelease, through))
+                               .order_by(RetainageRelease.date, RetainageRelease.pk)):
+        out[rel.contract_pk].releases.append(core_items.ReleaseItem(
+            rel.date, rel.percent, rel.amount, ("release", rel.pk)))
+    fixed_invoices = select(Invoice.pk).where(_fixed())
+    for rep, billed in session.execute(
+            select(ProgressReport, ProgressReport.invoice_pk.in_(fixed_invoices))
+            .where(ProgressReport.date <= through).order_by(ProgressReport.date, ProgressReport.pk)):
+        out[rep.contract_pk].progress.append(core_items.ProgressReport(
+            rep.date, rep.item, rep.percent, bool(billed), ("progress", rep.pk)))
+    merged: dict[tuple[int, str], list[date | None]] = {}
+    for ev in session.scalars(select(MilestoneEvent).order_by(MilestoneEvent.pk)):
+        state = merged.setdefault((ev.contract_pk, ev.milestone), [None, None])
+        state[0] = ev.completed or state[0]
+        state[1] = ev.accepted or state[1]
+    for (contract_pk, milestone), (completed, accepted) in merged.items():
+        out[contract_pk].milestones.append(core_items.MilestoneItem(milestone, completed, accepted))
+    return out
+
+
+def drafts(session: Session, through: date) -> dict[int, list[tuple[Invoice, list[InvoiceLine]]]]:
+    """Unapproved drafts (and holds) up to `through`, with their lines, per contract."""
+    rows = session.scalars(select(Invoice).where(Invoice.status == "draft", Invoice.billing_date <= through))
+    invoices = {inv.pk: inv for inv in rows}
+    lines: dict[int, list[InvoiceLine]] = defaultdict(list)
+    if invoices:
+        for line in session.scalars(select(InvoiceLine).where(InvoiceLine.invoice_pk.in_(list(invoices)))
+                                    .order_by(InvoiceLine.position)):
+            lines[line.invoice_pk].append(line)
+    out: dict[int, list[tuple[Invoice, list[InvoiceLine]]]] = defaultdict(list)
+    for inv in invoices.values():
+        out[inv.contract_pk].append((inv, lines[inv.pk]))
+    return out
+
+
+def draft_consumed(session: Session, invoice_pks: list[int]) -> dict[int, set[Any]]:
+    """What each draft consumed, as the engine's refs, to tell a rebuilt draft from an unchanged one."""
+    out: dict[int, set[Any]] = defaultdict(set)
+    if not invoice_pks:
+        return out
+    for r in session.execute(
+            select(TimeEntry.invoice_pk, TimeEntry.period_end, ContractVersion.version_no, TimeEntry.role,
+                   TimeEntry.overtime, func.count())
+            .join(ContractVersion, _version_join(TimeEntry)).where(TimeEntry.invoice_pk.in_(invoice_pks))
+            .group_by(TimeEntry.invoice_pk, TimeEntry.period_end, ContractVersion.version_no, TimeEntry.role,
+                      TimeEntry.overtime)):
+        out[r[0] or 0].add(("time", (r[1], r[2], r[3], bool(r[4]), r[5])))
+    for r in session.execute(
+            select(Expense.invoice_pk, Expense.period_end, ContractVersion.version_no, Expense.category,
+                   Expense.billable, func.count())
+            .join(ContractVersion, _version_join(Expense)).where(Expense.invoice_pk.in_(invoice_pks))
+            .group_by(Expense.invoice_pk, Expense.period_end, ContractVersion.version_no, Expense.category,
+                      Expense.billable)):
+        out[r[0] or 0].add(("expense", (r[1], r[2], r[3], bool(r[4]), r[5])))
+    for model, tag in ((Resale, "resale"), (RetainageRelease, "release"), (ProgressReport, "progress")):
+        for invoice_pk, pk in session.execute(select(model.invoice_pk, model.pk)
+                                              .where(model.invoice_pk.in_(invoice_pks))):
+            out[invoice_pk or 0].add((tag, pk))
+    for invoice_pk, key in session.execute(select(BilledItem.invoice_pk, BilledItem.item_key)
+                                           .where(BilledItem.invoice_pk.in_(invoice_pks))):
+        out[invoice_pk or 0].add(("key", key))
+    return out

@@ -1,0 +1,55 @@
+"""What every command shares: the database option, one transaction per command, error reporting."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from billpact.config import database_url
+from billpact.db.session import make_engine, transaction
+from billpact.errors import DomainError
+
+DbOption = Annotated[str | None, typer.Option("--db", help="SQLAlchemy URL (default: $BILLPACT_DB or ./billpact.db)")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output on stdout, nothing else.")]
+
+# Off a terminal, Rich would wrap at 80 columns; messages go out whole and tables get room.
+out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 200)
+err = Console(stderr=True, soft_wrap=True, width=None if sys.stderr.isatty() else 200)
+
+
+def engine_for(db: str | None) -> Engine:
+    return make_engine(database_url(db))
+
+
+@contextmanager
+def unit_of_work(db: str | None) -> Iterator[Session]:
+    """One transaction for the command; a DomainError rolls it back and exits 1 with its message."""
+    engine = engine_for(db)
+    try:
+        with transaction(engine) as session:
+            yield session
+    except DomainError as exc:
+        fail(exc.message)
+    except OperationalError as exc:
+        fail(f"database {engine.url.render_as_string(hide_password=True)} is not usable: "
+             f"{str(exc.orig).strip().splitlines()[0] if exc.orig else exc}")
+    finally:
+        engine.dispose()
+
+
+def fail(message: str) -> None:
+    err.print(message, markup=False, highlight=False)
+    raise typer.Exit(1)
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")

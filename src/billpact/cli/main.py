@@ -1,0 +1,188 @@
+"""The `billpact` command: thin adapters that parse, call one service, and render."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from billpact.billing import service as billing
+from billpact.cli.common import DbOption, JsonOption, engine_for, err, fail, out, print_json, unit_of_work
+from billpact.db.migrate import upgrade
+from billpact.errors import InvalidInput
+from billpact.importing.loading import load_file
+from billpact.importing.schema import json_schema
+from billpact.importing.service import import_document
+from billpact.invoices import explain as explaining
+from billpact.invoices import service as invoices
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="billpact: contract & project billing — contracts in, correct invoices out.")
+
+
+@app.command()
+def init(db: DbOption = None) -> None:
+    """Create the database, or upgrade its schema to this version."""
+    engine = engine_for(db)
+    upgrade(engine)
+    out.print(f"database ready: {engine.url.render_as_string(hide_password=True)}")
+
+
+@app.command("import")
+def import_(file: Annotated[Path, typer.Argument(help="YAML or JSON import file")],
+            upsert: Annotated[bool, typer.Option(help="Skip records already stored instead of refusing them.")] = False,
+            db: DbOption = None) -> None:
+    """Load an import file in one transaction: everything, or nothing and every problem."""
+    raw, problems = load_file(file)
+    if problems:
+        fail(InvalidInput([str(p) for p in problems], f"import {file}").message)
+    with unit_of_work(db) as session:
+        summary = import_document(session, raw, upsert=upsert)
+    loaded = ", ".join(f"{n} {k}" for k, n in summary.counts.items() if n)
+    out.print(f"imported {file}: {loaded or 'nothing'}")
+
+
+@app.command()
+def bill(through: Annotated[str, typer.Option(help="Bill every billing date up to this date (YYYY-MM-DD).")],
+         issue: Annotated[bool, typer.Option("--issue", help="Approve and issue the drafts, numbered.")] = False,
+         issue_date: Annotated[str | None, typer.Option("--date", help="Invoice date when issuing.")] = None,
+         dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be created; write nothing.")]
+         = False,
+         contract: Annotated[list[str] | None, typer.Option(help="Only these contracts.")] = None,
+         as_json: JsonOption = False, db: DbOption = None) -> None:
+    """Create the missing invoices up to a date; running it again creates nothing."""
+    until = _date(through, "--through")
+    when = _date(issue_date, "--date") if issue_date else None
+    with unit_of_work(db) as session, _progress(enabled=not as_json) as tick:
+        result = billing.run(session, until, contracts=contract, on_progress=tick)
+        made = set(result.created)
+        if issue:
+            made |= {inv.pk for inv in invoices.issue_drafts(session, until, when)}
+        created = [inv for inv in invoices.listing(session) if inv.pk in made]
+        views = invoices.views(session, created)
+        if dry_run:
+            session.rollback()
+    if as_json:
+        print_json(views)
+        return
+    _bill_report(views, result, dry_run)
+
+
+def _bill_report(views: list[dict[str, object]], result: billing.RunResult, dry_run: bool) -> None:
+    table = Table(title=("would create" if dry_run else "created") + f" {len(views)} invoice(s)")
+    for column in ("number", "id", "contract", "client", "invoice date", "due", "total", "amount due", "currency"):
+        table.add_column(column, justify="right" if column in ("total", "amount due") else "left")
+    for v in views:
+        table.add_row(str(v["number"] or "draft"), str(v["id"]), str(v["contract"]), str(v["client"]),
+                      str(v["invoice_date"]), str(v["due_date"]), str(v["total"]), str(v["amount_due"]),
+                      str(v["currency"]))
+    if views:
+        out.print(table)
+    else:
+        out.print("nothing to bill: every billing date up to then is invoiced")
+    for contract, finding in result.findings:
+        out.print(f"  {contract} {finding.billing_date or ''}: {finding.reason}", markup=False)
+
+
+class _progress:
+    """A Rich progress bar over contracts, only on a terminal."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.bar = Progress(TextColumn("billing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                            console=err, transient=True) if enabled and err.is_terminal else None
+        self.task: TaskID | None = None
+
+    def __enter__(self):  # type: ignore[no-untyped-def]
+        if self.bar is None:
+            return None
+        self.bar.__enter__()
+        self.task = self.bar.add_task("billing", total=None)
+
+        def tick(done: int, total: int) -> None:
+            assert self.bar is not None and self.task is not None
+            self.bar.update(self.task, completed=done, total=total)
+
+        return tick
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+
+
+@app.command("invoices")
+def invoices_(client: Annotated[str | None, typer.Option(help="Only this client's.")] = None,
+              contract: Annotated[str | None, typer.Option(help="Only this contract's.")] = None,
+              status: Annotated[str | None, typer.Option(help="draft, issued, paid, ...")] = None,
+              as_json: JsonOption = False, db: DbOption = None) -> None:
+    """List invoices (drafts included), by invoice date, client and contract."""
+    with unit_of_work(db) as session:
+        views = invoices.views(session, invoices.listing(session, client=client, contract=contract, status=status))
+    if as_json:
+        print_json(views)
+        return
+    table = Table(title=f"{len(views)} invoice(s)")
+    for column in ("number", "id", "status", "contract", "client", "date", "due", "total", "due now", "cur"):
+        table.add_column(column)
+    for v in views:
+        table.add_row(str(v["number"] or "—"), str(v["id"]), str(v["status"]), str(v["contract"]),
+                      str(v["client"]), str(v["invoice_date"]), str(v["due_date"]), str(v["total"]),
+                      str(v["amount_due"]), str(v["currency"]))
+    out.print(table)
+
+
+@app.command()
+def invoice(number: Annotated[str, typer.Argument(help="Invoice number, or a draft's id.")],
+            as_json: JsonOption = False,
+            explain: Annotated[bool, typer.Option("--explain", help="Show where every number comes from.")]
+            = False,
+            db: DbOption = None) -> None:
+    """Show one invoice; --explain derives each line from its terms and entries."""
+    with unit_of_work(db) as session:
+        found = invoices.find(session, number)
+        view = invoices.views(session, [found])[0]
+        text = explaining.explain(session, found) if explain else None
+    if as_json:
+        print_json(view)
+    elif text is not None:
+        out.print(text, markup=False, highlight=False)
+    else:
+        out.print(explaining.summary(view), markup=False, highlight=False)
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of the import format (for editors and validators)."""
+    sys.stdout.write(json.dumps(json_schema(), indent=2) + "\n")
+
+
+@app.command()
+def demo(db: DbOption = None,
+         through: Annotated[str, typer.Option(help="Bill the demo up to this date.")] = "2026-06-30",
+         reset: Annotated[bool, typer.Option("--reset", help="Drop everything in the database first.")] = False
+         ) -> None:
+    """Create a realistic demo database and bill it (the same demo every time)."""
+    from billpact.demo import run_demo
+
+    run_demo(db, _date(through, "--through"), reset)
+
+
+def _date(text: str | None, option: str) -> date:
+    try:
+        return date.fromisoformat(text or "")
+    except ValueError:
+        fail(f"{option}: {text!r} is not a date (YYYY-MM-DD)")
+        raise  # unreachable: fail exits
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

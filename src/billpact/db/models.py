@@ -1,0 +1,24 @@
+"""Every mapped table, imported in one place for Alembic and `init`."""
+
+from billpact.clients.models import Client
+from billpact.contracts.models import Amendment, Contract, ContractVersion
+from billpact.db.base import Base
+from billpact.events.models import (
+    Budget,
+    CostRate,
+    Expense,
+    MilestoneEvent,
+    Payment,
+    ProgressReport,
+    Resale,
+    RetainageRelease,
+    TimeEntry,
+)
+from billpact.invoices.models import BilledItem, Invoice, InvoiceLine
+from billpact.organization.models import Organization, SeriesCounter
+
+__all__ = [
+    "Amendment", "Base", "BilledItem", "Budget", "Client", "Contract", "ContractVersion", "CostRate", "Expense",
+    "Invoice", "InvoiceLine", "MilestoneEvent", "Organization", "Payment", "ProgressReport", "Resale",
+    "RetainageRelease", "SeriesCounter", "TimeEntry",
+]

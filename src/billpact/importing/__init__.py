@@ -1,0 +1,1 @@
+"""The import file: its models, its validation, its loading."""

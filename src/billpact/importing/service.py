@@ -1,0 +1,252 @@
+"""`billpact import`: validate a whole file against itself and the database, then load it in one
+transaction — or load nothing and report every problem."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
+
+from billpact.clients.models import Client
+from billpact.contracts.history import amended_versions
+from billpact.contracts.models import Amendment, Contract, ContractVersion
+from billpact.core.calendar import calendar_period
+from billpact.errors import InvalidInput
+from billpact.events import models as ev
+from billpact.importing import models as m
+from billpact.importing.validate import EVENT_LISTS, StoredState, validate_rules, validate_shape
+from billpact.invoices.models import Invoice
+from billpact.organization.models import Organization
+
+CHUNK = 500  # bound on IN (...) lists and executemany batches
+
+
+@dataclass
+class ImportSummary:
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def import_document(session: Session, raw: Any, *, upsert: bool = False) -> ImportSummary:
+    """Validate `raw` (the parsed file) and load it; raises InvalidInput with every problem."""
+    doc, problems = validate_shape(raw)
+    if doc is None or problems:
+        raise InvalidInput([str(p) for p in problems], "import")
+    stored = stored_state(session, doc)
+    problems = validate_rules(doc, stored, upsert=upsert)
+    if problems:
+        raise InvalidInput([str(p) for p in problems], "import")
+    return _load(session, doc, stored, upsert)
+
+
+# ---------------------------------------------------------------- what the rules need from the database
+
+def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
+    for i in range(0, len(values), CHUNK):
+        yield values[i:i + CHUNK]
+
+
+def stored_state(session: Session, doc: m.ImportFile) -> StoredState:
+    state = StoredState()
+    contract_ids = sorted({c.id for c in doc.contracts} | _referenced_contracts(doc))
+    for chunk in _chunks(contract_ids):
+        for contract, client in session.execute(
+                select(Contract, Client).join(Client, Client.pk == Contract.client_pk)
+                .where(Contract.code.in_(chunk))):
+            state.contracts[contract.code] = m.Contract.model_validate(contract.written)
+            state.clients[client.code] = _client_model(client)
+            for a in session.scalars(select(Amendment).where(Amendment.contract_pk == contract.pk)
+                                     .order_by(Amendment.pk)):
+                state.amendments.setdefault(contract.code, []).append(m.Amendment.model_validate(a.written))
+    client_ids = sorted({c.id for c in doc.clients} | {c.client for c in doc.contracts}
+                        | {p.client for p in doc.payments})
+    for chunk in _chunks(client_ids):
+        for client in session.scalars(select(Client).where(Client.code.in_(chunk))):
+            state.clients[client.code] = _client_model(client)
+    for name in EVENT_LISTS:
+        ids = sorted({e.id for e in getattr(doc, name) if e.id is not None})
+        model = _EVENT_MODELS[name]
+        found: set[str] = set()
+        for chunk in _chunks(ids):
+            found.update(session.scalars(select(model.ext_id).where(model.ext_id.in_(chunk))))
+        state.event_ids[name] = found
+    _stored_hours(session, doc, state)
+    _stored_progress(session, doc, state)
+    numbers = sorted({p.invoice for p in doc.payments if p.invoice})
+    for chunk in _chunks(numbers):
+        state.invoice_numbers.update(n for n in session.scalars(select(Invoice.number)
+                                                                .where(Invoice.number.in_(chunk))) if n)
+    return state
+
+
+def _client_model(client: Client) -> m.Client:
+    return m.Client(id=client.code, name=client.name, currency=client.currency,
+                    payment_terms=client.payment_terms, tax_rate=client.tax_rate, email=client.email)
+
+
+def _referenced_contracts(doc: m.ImportFile) -> set[str]:
+    lists: list[Sequence[Any]] = [doc.amendments, doc.time, doc.expenses, doc.milestones, doc.progress,
+                                  doc.resales, doc.retainage_releases, doc.budgets]
+    return {record.contract for records in lists for record in records}
+
+
+def _stored_hours(session: Session, doc: m.ImportFile, state: StoredState) -> None:
+    if not doc.time:
+        return
+    persons = sorted({t.person for t in doc.time})
+    first, last = min(t.date for t in doc.time), max(t.date for t in doc.time)
+    for chunk in _chunks(persons):
+        for person, day, hours in session.execute(
+                select(ev.TimeEntry.person, ev.TimeEntry.date, func.sum(ev.TimeEntry.hours))
+                .where(ev.TimeEntry.person.in_(chunk), ev.TimeEntry.date.between(first, last))
+                .group_by(ev.TimeEntry.person, ev.TimeEntry.date)):
+            state.hours[(person, day)] = Decimal(hours)
+
+
+def _stored_progress(session: Session, doc: m.ImportFile, state: StoredState) -> None:
+    codes = sorted({p.contract for p in doc.progress})
+    for chunk in _chunks(codes):
+        for code, day, item, percent in session.execute(
+                select(Contract.code, ev.ProgressReport.date, ev.ProgressReport.item, ev.ProgressReport.percent)
+                .join(Contract, Contract.pk == ev.ProgressReport.contract_pk).where(Contract.code.in_(chunk))):
+            state.progress.setdefault((code, item), []).append((day, percent))
+
+
+_EVENT_MODELS: dict[str, Any] = {
+    "time": ev.TimeEntry, "expenses": ev.Expense, "milestones": ev.MilestoneEvent, "progress": ev.ProgressReport,
+    "resales": ev.Resale, "retainage_releases": ev.RetainageRelease, "payments": ev.Payment,
+}
+
+
+# ---------------------------------------------------------------- loading
+
+def _load(session: Session, doc: m.ImportFile, stored: StoredState, upsert: bool) -> ImportSummary:
+    summary = ImportSummary()
+    if doc.organization is not None:
+        _organization(session, doc.organization)
+    clients = _clients(session, doc, upsert)
+    contracts = _contracts(session, doc, clients, upsert)
+    _amendments(session, doc, contracts, stored)
+    pk_of = {code: c.pk for code, c in contracts.items()}
+    cycles = {code: c.cycle for code, c in contracts.items()}
+    summary.counts = {
+        "clients": len(doc.clients), "contracts": len(doc.contracts), "amendments": len(doc.amendments),
+    }
+    rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for t in doc.time:
+        rows["time"].append({"ext_id": t.id, "contract_pk": pk_of[t.contract], "date": t.date,
+                             "period_end": calendar_period(cycles[t.contract], t.date).end,  # type: ignore[arg-type]
+                             "person": t.person, "role": t.role, "hours": t.hours, "overtime": t.overtime,
+                             "note": t.note})
+    for e in doc.expenses:
+        rows["expenses"].append({"ext_id": e.id, "contract_pk": pk_of[e.contract], "date": e.date,
+                                 "period_end": calendar_period(cycles[e.contract], e.date).end,  # type: ignore[arg-type]
+                                 "category": e.category, "amount": e.amount, "billable": e.billable,
+                                 "note": e.note})
+    for r in doc.resales:
+        rows["resales"].append({"ext_id": r.id, "contract_pk": pk_of[r.contract], "date": r.date, "item": r.item,
+                                "quantity": r.quantity, "unit_price": r.unit_price, "unit_cost": r.unit_cost})
+    for p in doc.progress:
+        rows["progress"].append({"ext_id": p.id, "contract_pk": pk_of[p.contract], "date": p.date,
+                                 "item": p.item, "percent": p.percent})
+    for rel in doc.retainage_releases:
+        rows["retainage_releases"].append({"ext_id": rel.id, "contract_pk": pk_of[rel.contract],
+                                           "date": rel.date, "percent": rel.percent, "amount": rel.amount})
+    for ms in doc.milestones:
+        rows["milestones"].append({"ext_id": ms.id, "contract_pk": pk_of[ms.contract], "milestone": ms.milestone,
+                                   "completed": ms.completed, "accepted": ms.accepted})
+    client_pk = {code: c.pk for code, c in clients.items()}
+    for pay in doc.payments:
+        rows["payments"].append({"ext_id": pay.id, "client_pk": client_pk[pay.client], "date": pay.date,
+                                 "amount": pay.amount, "currency": pay.currency or _invoice_currency(session, pay),
+                                 "invoice_number": pay.invoice, "reference": pay.reference})
+    for name, records in rows.items():
+        if upsert:
+            records = [r for r in records if r.get("ext_id") is None or r["ext_id"] not in stored.event_ids[name]]
+        for chunk in _chunks(records):
+            session.execute(insert(_EVENT_MODELS[name]), list(chunk))
+        summary.counts[name] = len(records)
+    for b in doc.budgets:
+        session.add(ev.Budget(contract_pk=pk_of[b.contract], labor_hours=b.labor_hours, labor_cost=b.labor_cost,
+                              expenses=b.expenses))
+    for cr in doc.cost_rates:
+        session.add(ev.CostRate(person=cr.person, rate=cr.rate, effective=cr.effective))
+    summary.counts["budgets"], summary.counts["cost_rates"] = len(doc.budgets), len(doc.cost_rates)
+    session.flush()
+    return summary
+
+
+def _invoice_currency(session: Session, payment: m.Payment) -> str:
+    currency = session.scalar(select(Invoice.currency).where(Invoice.number == payment.invoice))
+    return currency or ""
+
+
+def _organization(session: Session, org: m.Organization) -> None:
+    row = session.get(Organization, 1) or Organization(pk=1)
+    row.name, row.currency = org.name, org.currency
+    row.invoice_series, row.credit_note_series = org.invoice_series, org.credit_note_series
+    session.add(row)
+
+
+def _clients(session: Session, doc: m.ImportFile, upsert: bool) -> dict[str, Client]:
+    codes = sorted({c.id for c in doc.clients} | {c.client for c in doc.contracts} | {p.client for p in doc.payments})
+    found = {c.code: c for chunk in _chunks(codes)
+             for c in session.scalars(select(Client).where(Client.code.in_(chunk)))}
+    for c in doc.clients:
+        row = found.get(c.id) or Client(code=c.id)
+        row.name, row.currency, row.payment_terms = c.name, c.currency, c.payment_terms
+        row.tax_rate, row.email = c.tax_rate, c.email
+        session.add(row)
+        found[c.id] = row
+    session.flush()
+    return found
+
+
+def _contracts(session: Session, doc: m.ImportFile, clients: dict[str, Client], upsert: bool
+               ) -> dict[str, Contract]:
+    codes = sorted({c.id for c in doc.contracts} | _referenced_contracts(doc))
+    found = {c.code: c for chunk in _chunks(codes)
+             for c in session.scalars(select(Contract).where(Contract.code.in_(chunk)))}
+    for c in doc.contracts:
+        if c.id in found:  # upsert of a stored contract: unchanged (validation refused changes)
+            continue
+        client = clients[c.client]
+        row = Contract(code=c.id, client_pk=client.pk, title=c.title, currency=c.currency or client.currency,
+                       cycle=c.cycle, start=c.start, end=c.end, written=c.model_dump(mode="json"))
+        session.add(row)
+        found[c.id] = row
+    session.flush()
+    for c in doc.contracts:
+        _versions(session, found[c.id], c, [])
+    return found
+
+
+def _amendments(session: Session, doc: m.ImportFile, contracts: dict[str, Contract], stored: StoredState) -> None:
+    touched: set[str] = set()
+    for a in doc.amendments:
+        row = contracts[a.contract]
+        session.add(Amendment(contract_pk=row.pk, effective=a.effective, written=a.model_dump(mode="json")))
+        touched.add(a.contract)
+    session.flush()
+    for code in sorted(touched):
+        row = contracts[code]
+        written = m.Contract.model_validate(row.written)
+        amendments = [m.Amendment.model_validate(a.written) for a in session.scalars(
+            select(Amendment).where(Amendment.contract_pk == row.pk).order_by(Amendment.pk))]
+        _versions(session, row, written, amendments)
+
+
+def _versions(session: Session, row: Contract, written: m.Contract, amendments: list[m.Amendment]) -> None:
+    """Store the rate versions' date ranges, and the end as last amended (periods clip to it)."""
+    versions = amended_versions(written, list(enumerate(amendments)))
+    session.query(ContractVersion).filter(ContractVersion.contract_pk == row.pk).delete()
+    for no, (valid_from, _model) in enumerate(versions):
+        until = versions[no + 1][0] if no + 1 < len(versions) else None
+        session.add(ContractVersion(contract_pk=row.pk, version_no=no,
+                                    valid_from=date.min if no == 0 else valid_from, valid_until=until))
+    row.end = versions[-1][1].end

@@ -1,0 +1,131 @@
+"""Reading invoices, and issuing drafts with gapless numbers (spec §6)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from billpact.billing import repository as billing_repo
+from billpact.clients.models import Client
+from billpact.contracts.models import Contract
+from billpact.core.calendar import due_date
+from billpact.db.session import codepoint_order
+from billpact.errors import DomainError, NotFound
+from billpact.invoices.models import Invoice, InvoiceLine
+from billpact.invoices.views import invoice_json
+from billpact.organization.models import Organization, SeriesCounter
+
+DEFAULT_SERIES = "INV-{seq:06d}"
+
+
+def views(session: Session, invoices: Sequence[Invoice]) -> list[dict[str, Any]]:
+    """JSON views of invoices, with their lines, in the order given."""
+    if not invoices:
+        return []
+    pks = [inv.pk for inv in invoices]
+    lines: dict[int, list[InvoiceLine]] = defaultdict(list)
+    for i in range(0, len(pks), 500):
+        for line in session.scalars(select(InvoiceLine).where(InvoiceLine.invoice_pk.in_(pks[i:i + 500]))
+                                    .order_by(InvoiceLine.invoice_pk, InvoiceLine.position)):
+            lines[line.invoice_pk].append(line)
+    contracts = dict(session.execute(select(Contract.pk, Contract.code)).all())
+    clients = dict(session.execute(select(Client.pk, Client.code)).all())
+    return [invoice_json(inv, lines[inv.pk], contracts[inv.contract_pk], clients[inv.client_pk])
+            for inv in invoices]
+
+
+def listing(session: Session, *, client: str | None = None, contract: str | None = None,
+            status: str | None = None) -> list[Invoice]:
+    query = (select(Invoice).join(Contract, Contract.pk == Invoice.contract_pk)
+             .join(Client, Client.pk == Invoice.client_pk).where(Invoice.is_hold.is_(False)))
+    if client:
+        query = query.where(Client.code == client)
+    if contract:
+        query = query.where(Contract.code == contract)
+    if status:
+        query = query.where(Invoice.status == status)
+    query = query.order_by(Invoice.invoice_date, codepoint_order(Client.code, session),
+                           codepoint_order(Contract.code, session), Invoice.pk)
+    return list(session.scalars(query))
+
+
+def find(session: Session, reference: str) -> Invoice:
+    """An invoice by number, or a draft by its id."""
+    invoice = session.scalar(select(Invoice).where(Invoice.number == reference))
+    if invoice is None and reference.isdigit():
+        invoice = session.get(Invoice, int(reference))
+    if invoice is None or invoice.is_hold:
+        raise NotFound(f"no invoice {reference!r} (give an invoice number, or a draft's id)")
+    return invoice
+
+
+def lines_of(session: Session, invoice: Invoice) -> list[InvoiceLine]:
+    return list(session.scalars(select(InvoiceLine).where(InvoiceLine.invoice_pk == invoice.pk)
+                                .order_by(InvoiceLine.position)))
+
+
+# ---------------------------------------------------------------- issuing
+
+def issue_drafts(session: Session, through: date, issue_date: date | None = None,
+                 only: Sequence[int] | None = None) -> list[Invoice]:
+    """Approve and issue drafts up to `through`, numbered in the spec's order (§6)."""
+    query = (select(Invoice, Client.code, Contract.code).join(Contract, Contract.pk == Invoice.contract_pk)
+             .join(Client, Client.pk == Invoice.client_pk)
+             .where(Invoice.status == "draft", Invoice.billing_date <= through))
+    if only is not None:
+        query = query.where(Invoice.pk.in_(list(only)))
+    rows = list(session.execute(query).all())
+    # Invoice date (the issue date when one is given), then client id, then contract id.
+    rows.sort(key=lambda r: (issue_date or r[0].invoice_date, r[1], r[2], r[0].billing_date))
+    drafts = [r[0] for r in rows]
+    terms = _contracts_for_dates(session, drafts) if issue_date is not None else {}
+    series = _series(session)
+    last_date = session.scalar(select(func.max(Invoice.invoice_date)).where(Invoice.number.is_not(None)))
+    now = datetime.now(UTC)
+    issued: list[Invoice] = []
+    for invoice in drafts:
+        if invoice.is_hold:
+            invoice.status = "approved"  # a zero record is fixed with its neighbours, never numbered
+            continue
+        when = issue_date or invoice.billing_date
+        if when < invoice.billing_date:
+            raise DomainError(f"--date {when} is before the billing date {invoice.billing_date} "
+                              f"of draft {invoice.pk}")
+        if last_date is not None and when < last_date:
+            raise DomainError(f"invoice date {when} is before the last issued invoice date {last_date}: "
+                              "numbers and dates of a series run together (issue with --date)")
+        if issue_date is not None:
+            invoice.due_date = due_date(terms[invoice.contract_pk].on(when).payment_terms, when)
+        invoice.invoice_date = last_date = when
+        invoice.number = _next_number(session, series, when)
+        invoice.status = "issued"
+        invoice.issued_at = now
+        issued.append(invoice)
+    session.flush()
+    return issued
+
+
+def _contracts_for_dates(session: Session, drafts: list[Invoice]) -> dict[int, Any]:
+    codes = list(session.scalars(select(Contract.code).where(Contract.pk.in_({d.contract_pk for d in drafts}))))
+    return {s.pk: s.core for s in billing_repo.contracts(session, codes)} if codes else {}
+
+
+def _series(session: Session) -> str:
+    org = session.get(Organization, 1)
+    return org.invoice_series if org else DEFAULT_SERIES
+
+
+def _next_number(session: Session, pattern: str, when: date) -> str:
+    """The next number of the series: a counter row locked for the rest of the transaction."""
+    key = f"{pattern}|{when.year}" if "{year" in pattern else pattern
+    counter = session.scalar(select(SeriesCounter).where(SeriesCounter.series == key).with_for_update())
+    if counter is None:
+        counter = SeriesCounter(series=key, last=0)
+        session.add(counter)
+    counter.last += 1
+    return pattern.format(seq=counter.last, year=when.year)
