@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from rich.table import Table
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from billpact.billing import service as billing
 from billpact.cli.common import engine_for, fail, out, unit_of_work
@@ -47,7 +47,7 @@ def document(start: date = date(2026, 1, 1), months: int = 6, seed: int = 2026) 
         ],
         "contracts": [
             {"id": "C-100", "client": "ACME", "title": "Substation design (T&M, capped)", "start": str(start),
-             "cycle": "monthly", "not_to_exceed": {"amount": "120000.00"},
+             "cycle": "monthly", "not_to_exceed": {"amount": "350000.00"},
              "terms": [{"kind": "time", "rates": rates, "overtime_multiplier": "1.5", "taxable": False},
                        {"kind": "expense", "markup": "0.10", "categories": ["travel", "lodging"]}]},
             {"id": "C-200", "client": "BUILD", "title": "Pump station (fixed fee, milestones, retainage)",
@@ -126,10 +126,13 @@ def run_demo(db: str | None, through: date, reset: bool = False) -> None:
     engine = engine_for(db)
     if reset:
         Base.metadata.drop_all(engine)
+        with engine.begin() as conn:
+            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
     upgrade(engine)
     with transaction(engine) as session:
         if session.scalar(select(func.count()).select_from(Contract)):
-            fail("this database already holds contracts: give `--db sqlite:///demo.db`, or `--reset` to start over")
+            fail(f"{engine.url.render_as_string(hide_password=True)} already holds contracts: "
+                 "run the demo on another database (--db), or add --reset to drop everything in this one first")
     with unit_of_work(db) as session:
         summary = import_document(session, document())
         result = billing.run(session, through)
