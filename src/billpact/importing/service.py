@@ -3,7 +3,7 @@ transaction — or load nothing and report every problem."""
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -20,6 +20,7 @@ from billpact.core.calendar import calendar_period
 from billpact.errors import InvalidInput
 from billpact.events import models as ev
 from billpact.importing import models as m
+from billpact.importing.upsert import contracts_as_amendments
 from billpact.importing.validate import EVENT_LISTS, StoredState, validate_rules, validate_shape
 from billpact.invoices.models import Invoice
 from billpact.organization.models import Organization
@@ -37,6 +38,8 @@ def import_document(session: Session, raw: Any, *, upsert: bool = False) -> Impo
     doc, problems = validate_shape(raw)
     if doc is None or problems:
         raise InvalidInput([str(p) for p in problems], "import")
+    if upsert:
+        doc = contracts_as_amendments(session, doc)
     stored = stored_state(session, doc)
     problems = validate_rules(doc, stored, upsert=upsert)
     if problems:
@@ -167,7 +170,7 @@ def _load(session: Session, doc: m.ImportFile, stored: StoredState, upsert: bool
                                  "invoice_number": pay.invoice, "reference": pay.reference})
     for name, records in rows.items():
         if upsert:
-            records = [r for r in records if r.get("ext_id") is None or r["ext_id"] not in stored.event_ids[name]]
+            records = _new_records(session, _EVENT_MODELS[name], records, stored.event_ids[name])
         for chunk in _chunks(records):
             session.execute(insert(_EVENT_MODELS[name]), list(chunk))
         summary.counts[name] = len(records)
@@ -179,6 +182,36 @@ def _load(session: Session, doc: m.ImportFile, stored: StoredState, upsert: bool
     summary.counts["budgets"], summary.counts["cost_rates"] = len(doc.budgets), len(doc.cost_rates)
     session.flush()
     return summary
+
+
+def _new_records(session: Session, model: Any, records: list[dict[str, Any]], stored_ids: set[str]
+                 ) -> list[dict[str, Any]]:
+    """Under --upsert: drop records already stored — by id, or, without one, by identical content."""
+    records = [r for r in records if r.get("ext_id") is None or r["ext_id"] not in stored_ids]
+    anonymous = [r for r in records if r.get("ext_id") is None]
+    if not anonymous:
+        return records
+    columns = [c for c in anonymous[0] if c not in ("ext_id", "period_end")]
+    owner = "contract_pk" if "contract_pk" in columns else "client_pk"
+    owners = sorted({r[owner] for r in anonymous})
+    stored: Counter[tuple[Any, ...]] = Counter()
+    table = model.__table__
+    for chunk in _chunks(owners):
+        for row in session.execute(select(*[table.c[c] for c in columns])
+                                   .where(table.c.ext_id.is_(None), table.c[owner].in_(chunk))):
+            stored[tuple(_comparable(v) for v in row)] += 1
+    fresh = []
+    for record in records:
+        key = tuple(_comparable(record[c]) for c in columns)
+        if record.get("ext_id") is None and stored[key] > 0:
+            stored[key] -= 1
+            continue
+        fresh.append(record)
+    return fresh
+
+
+def _comparable(value: Any) -> Any:
+    return Decimal(value).normalize() if isinstance(value, Decimal | int) and not isinstance(value, bool) else value
 
 
 def _invoice_currency(session: Session, payment: m.Payment) -> str:

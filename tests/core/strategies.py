@@ -1,0 +1,330 @@
+"""Hypothesis strategies for the property tests: valid import documents, built as plain dicts.
+
+Every document these strategies draw passes the importer's validation (`valid_document` checks
+it), so a failing property is about billing, never about a malformed input. Money is drawn as
+integer counts of the currency's minor unit, so every written amount is exact in its currency.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from hypothesis import strategies as st
+
+from billpact.importing.models import ImportFile
+from billpact.importing.validate import StoredState, validate
+
+# A 2-decimal, a 0-decimal and a 3-decimal currency (spec §1).
+CURRENCIES: dict[str, int] = {"USD": 2, "JPY": 0, "KWD": 3}
+CYCLES = ("monthly", "quarterly", "weekly")
+ROLES = ("engineer", "senior_engineer")
+CATEGORIES = ("travel", "lodging", "meals")
+FIRST_DAY = date(2026, 1, 1)
+
+
+def money(units: int, exponent: int) -> str:
+    """`units` minor units as a string with exactly the currency's digits ("1234.50", "1235")."""
+    return f"{Decimal(units).scaleb(-exponent):.{exponent}f}"
+
+
+def fraction(parts: int, of: int = 10_000) -> str:
+    """parts / of as an exact decimal string (basis points by default): 2537 -> "0.2537"."""
+    return str(Decimal(parts) / Decimal(of))
+
+
+def valid_document(raw: dict[str, Any]) -> ImportFile:
+    """The typed document; fails loudly if the generator drew something the importer refuses."""
+    doc, problems = validate(raw, StoredState())
+    assert doc is not None and not problems, [str(p) for p in problems]
+    return doc
+
+
+def day_in(lo: date, hi: date) -> st.SearchStrategy[date]:
+    return st.integers(0, max((hi - lo).days, 0)).map(lambda n: lo + timedelta(days=n))
+
+
+def composition(draw: st.DrawFn, total: int, parts: int, *, positive: bool) -> list[int]:
+    """`parts` integers adding up to `total` (each ≥ 1 when `positive`)."""
+    if positive:
+        assert total >= parts
+        cuts = sorted(draw(st.lists(st.integers(1, total - 1), min_size=parts - 1, max_size=parts - 1,
+                                    unique=True))) if parts > 1 else []
+    else:
+        cuts = sorted(draw(st.lists(st.integers(0, total), min_size=parts - 1, max_size=parts - 1)))
+    bounds = [0, *cuts, total]
+    return [b - a for a, b in zip(bounds, bounds[1:], strict=False)]
+
+
+# ---------------------------------------------------------------- fixed-fee schedules
+
+@dataclass
+class FixedCase:
+    currency: str
+    exponent: int
+    fee_units: int
+    # (date, amount in minor units or None, percent in basis points or None), as listed
+    schedule: list[tuple[date, int | None, int | None]]
+    start: date
+    end: date
+
+    @property
+    def fee(self) -> Decimal:
+        return Decimal(self.fee_units).scaleb(-self.exponent)
+
+    def written_schedule(self) -> list[dict[str, Any]]:
+        out = []
+        for day, amount, bp in self.schedule:
+            if amount is not None:
+                out.append({"date": day, "amount": money(amount, self.exponent)})
+            else:
+                out.append({"date": day, "percent": fraction(bp or 0)})
+        return out
+
+    def document(self, *, taxable: bool = True) -> dict[str, Any]:
+        return {
+            "clients": [{"id": "CL", "name": "Client", "currency": self.currency, "payment_terms": "net30"}],
+            "contracts": [{
+                "id": "C-F", "client": "CL", "start": self.start, "end": self.end, "cycle": "monthly",
+                "terms": [{"kind": "fixed", "id": "FEE", "amount": money(self.fee_units, self.exponent),
+                           "schedule": self.written_schedule(), "taxable": taxable}],
+            }],
+        }
+
+
+@st.composite
+def fixed_cases(draw: st.DrawFn) -> FixedCase:
+    """A fee and a schedule that adds up to it exactly: all percents (basis points summing to 10000),
+    all amounts, or amounts for part of the fee and percents for the rest."""
+    currency = draw(st.sampled_from(sorted(CURRENCIES)))
+    exponent = CURRENCIES[currency]
+    mode = draw(st.sampled_from(("percent", "amount", "mixed")))
+    n = draw(st.integers(1, 6))
+    start = draw(day_in(FIRST_DAY, FIRST_DAY + timedelta(days=120)))
+    end = start + timedelta(days=draw(st.integers(0, 400)))
+    # a few candidate dates, so that ties (same date: the last listed is the last) happen often
+    pool = draw(st.lists(day_in(start, end), min_size=1, max_size=4))
+    if mode == "percent":
+        fee = draw(st.integers(1, 10**9))
+        bps = composition(draw, 10_000, n, positive=False)
+        rows: list[tuple[int | None, int | None]] = [(None, bp) for bp in bps]
+    elif mode == "amount":
+        fee = draw(st.integers(n, 10**9))
+        rows = [(a, None) for a in composition(draw, fee, n, positive=True)]
+    else:
+        n = max(n, 2)
+        k = draw(st.integers(1, n - 1))                    # installments in percent
+        percent_bp = draw(st.integers(1, 9_999))           # their share of the fee
+        step = 10_000 // math.gcd(10_000, 10_000 - percent_bp)   # fee × (1 − share) must be exact
+        amount_count = n - k
+        fee = step * draw(st.integers(1, 10**9 // step + 1))
+        rest = fee * (10_000 - percent_bp) // 10_000
+        if rest < amount_count:
+            fee, rest = fee * amount_count, rest * amount_count
+        rows = [(None, bp) for bp in composition(draw, percent_bp, k, positive=False)]
+        rows += [(a, None) for a in composition(draw, rest, amount_count, positive=True)]
+        rows = draw(st.permutations(rows))
+    schedule = [(draw(st.sampled_from(pool)), a, bp) for a, bp in rows]
+    return FixedCase(currency, exponent, fee, schedule, start, end)
+
+
+# ---------------------------------------------------------------- whole billing documents
+
+@dataclass
+class Spec:
+    """What a generated document is made of, for the tests' own expectations."""
+
+    raw: dict[str, Any]
+    through: date                  # on or after every billing date of every item
+    last_event: date               # the latest dated event (time, expense, ...)
+    contracts: list[str] = field(default_factory=list)
+
+
+def _rate(draw: st.DrawFn, exponent: int) -> str:
+    # at least 10 major units, so that a quarter hour never bills zero (no zero lines)
+    return money(draw(st.integers(10 * 10**exponent, 300 * 10**exponent)), exponent)
+
+
+@st.composite
+def contract_parts(draw: st.DrawFn, cid: str, *, kinds: tuple[str, ...], cap: str, retainage: str,
+                   amendments: bool, max_time: int = 10, max_expenses: int = 5,
+                   person_prefix: str = "") -> tuple[dict[str, Any], dict[str, Any], dict[str, list[Any]], date]:
+    """One client, one contract with the `kinds` of terms, and its events.
+
+    cap / retainage: "never", "maybe" or "always". Returns (client, contract, events, latest event date).
+    """
+    currency = draw(st.sampled_from(sorted(CURRENCIES)))
+    e = CURRENCIES[currency]
+    cycle = draw(st.sampled_from(CYCLES))
+    start = draw(day_in(FIRST_DAY, FIRST_DAY + timedelta(days=75)))
+    end = draw(st.none() | st.integers(20, 300).map(lambda n: start + timedelta(days=n)))
+    horizon = end or start + timedelta(days=draw(st.integers(20, 240)))
+    after = horizon + timedelta(days=60)      # milestones and releases may come after the end
+    client = {"id": f"CL-{cid}", "name": f"Client of {cid}", "currency": currency,
+              "payment_terms": draw(st.sampled_from(("net30", "net45", "eom", "eom15", "due_on_receipt"))),
+              "tax_rate": draw(st.sampled_from(("0", "0.075", "0.2", "0.0825", "0.19")))}
+    terms: list[dict[str, Any]] = []
+    events: dict[str, list[Any]] = {k: [] for k in ("time", "expenses", "resales", "milestones", "progress",
+                                                      "retainage_releases")}
+    contract: dict[str, Any] = {"id": cid, "client": client["id"], "start": start, "cycle": cycle}
+    if end is not None:
+        contract["end"] = end
+    latest = start
+    multiplier = None
+    if "time" in kinds:
+        multiplier = draw(st.sampled_from((None, "1.5", "1.25", "2")))
+        term: dict[str, Any] = {"kind": "time", "rates": {r: _rate(draw, e) for r in ROLES},
+                                "taxable": draw(st.booleans())}
+        if multiplier:
+            term["overtime_multiplier"] = multiplier
+        terms.append(term)
+        for i in range(draw(st.integers(0, max_time))):
+            day = draw(day_in(start, horizon))
+            latest = max(latest, day)
+            events["time"].append({
+                "contract": cid, "date": day, "person": f"{person_prefix}{cid}-p{i}",
+                "role": draw(st.sampled_from(ROLES)),
+                "hours": str(Decimal(draw(st.integers(1, 40))) / 4),
+                "overtime": bool(multiplier) and draw(st.booleans())})
+    if "expense" in kinds:
+        term = {"kind": "expense", "markup": draw(st.sampled_from(("0", "0.10", "0.125", "0.15"))),
+                "taxable": draw(st.booleans())}
+        if draw(st.booleans()):
+            term["categories"] = ["travel", "lodging"]
+        terms.append(term)
+        for _ in range(draw(st.integers(0, max_expenses))):
+            day = draw(day_in(start, horizon))
+            latest = max(latest, day)
+            events["expenses"].append({
+                "contract": cid, "date": day, "category": draw(st.sampled_from(CATEGORIES)),
+                "amount": money(draw(st.integers(1, 2_000 * 10**e)), e),
+                "billable": draw(st.booleans()) or draw(st.booleans())})
+    if "resale" in kinds:
+        terms.append({"kind": "resale", "markup": draw(st.sampled_from(("0", "0.25", "0.333"))),
+                      "taxable": draw(st.booleans())})
+        for i in range(draw(st.integers(0, 3))):
+            day = draw(day_in(start, horizon))
+            latest = max(latest, day)
+            resale: dict[str, Any] = {"contract": cid, "date": day, "item": f"Item {i % 2}",
+                                      "quantity": draw(st.sampled_from(("1", "2", "3", "0.5", "1.5"))),
+                                      "unit_cost": money(draw(st.integers(10**e, 5_000 * 10**e)), e)}
+            if draw(st.booleans()):
+                resale["unit_price"] = money(draw(st.integers(10**e, 5_000 * 10**e)), e)
+            events["resales"].append(resale)
+    if "fixed" in kinds:
+        bps = composition(draw, 10_000, draw(st.integers(1, 4)), positive=False)
+        fee = draw(st.integers(100 * 10**e, 100_000 * 10**e))
+        terms.append({"kind": "fixed", "id": "FEE", "amount": money(fee, e), "taxable": draw(st.booleans()),
+                      "schedule": [{"date": draw(day_in(start, horizon)), "percent": fraction(bp)} for bp in bps]})
+    if "milestone" in kinds:
+        contract["value"] = money(draw(st.integers(1_000 * 10**e, 500_000 * 10**e)), e)
+        terms.append({"kind": "milestone", "id": "M1", "amount": money(draw(st.integers(10**e, 50_000 * 10**e)), e),
+                      "bill_on": draw(st.sampled_from(("accepted", "completed"))), "taxable": draw(st.booleans())})
+        terms.append({"kind": "milestone", "id": "M2", "percent": fraction(draw(st.integers(1, 5_000))),
+                      "bill_on": draw(st.sampled_from(("accepted", "completed"))), "taxable": draw(st.booleans())})
+        for key in ("M1", "M2"):
+            if draw(st.booleans()):
+                completed = draw(day_in(start, after))
+                accepted = draw(st.none() | day_in(completed, after + timedelta(days=10)))
+                events["milestones"].append({"contract": cid, "milestone": key, "completed": completed,
+                                             "accepted": accepted})
+                latest = max(latest, accepted or completed)
+    if "recurring" in kinds:
+        terms.append({"kind": "recurring", "id": "SUPPORT", "amount": money(draw(st.integers(10**e, 9_000 * 10**e)), e),
+                      "timing": draw(st.sampled_from(("advance", "arrears"))), "taxable": draw(st.booleans())})
+    if "progress" in kinds:
+        items = {"foundations": money(draw(st.integers(1_000 * 10**e, 300_000 * 10**e)), e),
+                 "steel": money(draw(st.integers(1_000 * 10**e, 300_000 * 10**e)), e)}
+        terms.append({"kind": "progress", "items": items, "taxable": draw(st.booleans())})
+        for item in items:
+            days = sorted(draw(st.lists(day_in(start, horizon), max_size=3, unique=True)))
+            percents = sorted(draw(st.lists(st.integers(0, 10_000), min_size=len(days), max_size=len(days))))
+            for day, bp in zip(days, percents, strict=True):
+                events["progress"].append({"contract": cid, "date": day, "item": item, "percent": fraction(bp)})
+                latest = max(latest, day)
+    if not terms:
+        raise AssertionError("contract_parts needs at least one kind")
+    contract["terms"] = terms
+    has_cap = cap == "always" or (cap == "maybe" and draw(st.booleans()))
+    if has_cap:
+        capped = draw(st.sampled_from((None, ["time", "expense"], ["time"], ["time", "expense", "resale"],
+                                       ["time", "expense", "fixed", "recurring", "progress"])))
+        contract["not_to_exceed"] = {"amount": money(draw(st.integers(0, 30_000 * 10**e)), e),
+                                     "excess": draw(st.sampled_from(("hold", "write_off")))}
+        if capped is not None:
+            contract["not_to_exceed"]["kinds"] = capped
+    has_retainage = retainage == "always" or (retainage == "maybe" and draw(st.booleans()))
+    if has_retainage:
+        contract["retainage"] = {"rate": draw(st.sampled_from(("0.05", "0.1", "0.125", "0.0333")))}
+        if draw(st.booleans()):
+            contract["retainage"]["kinds"] = draw(st.sampled_from((["time"], ["time", "expense", "resale"],
+                                                                   ["fixed", "milestone", "recurring", "progress"])))
+        for _ in range(draw(st.integers(0, 2))):
+            day = draw(day_in(start, after))
+            release: dict[str, Any] = {"contract": cid, "date": day}
+            how = draw(st.sampled_from(("all", "percent", "amount")))
+            if how == "percent":
+                release["percent"] = fraction(draw(st.integers(0, 10_000)))
+            elif how == "amount":
+                release["amount"] = money(draw(st.integers(1, 5_000 * 10**e)), e)
+            events["retainage_releases"].append(release)
+            latest = max(latest, day)
+    written_amendments: list[dict[str, Any]] = []
+    if amendments:
+        for _ in range(draw(st.integers(0, 2))):
+            options = []
+            if has_cap:
+                options += ["cap", "cap", "excess"]
+            if "time" in kinds:
+                options.append("rate")
+            if has_retainage:
+                options.append("retainage")
+            if not options:
+                break
+            what = draw(st.sampled_from(options))
+            effective = draw(day_in(start, horizon))
+            if what == "cap":
+                change = {"not_to_exceed.amount": money(draw(st.integers(0, 40_000 * 10**e)), e)}
+            elif what == "excess":
+                change = {"not_to_exceed.excess": draw(st.sampled_from(("hold", "write_off")))}
+            elif what == "rate":
+                change = {"terms.time.rates.engineer": _rate(draw, e)}
+            else:
+                change = {"retainage.rate": draw(st.sampled_from(("0", "0.05", "0.2")))}
+            written_amendments.append({"contract": cid, "effective": effective, "set": change})
+            latest = max(latest, effective)
+    events["amendments"] = written_amendments
+    return client, contract, events, max(latest, horizon)
+
+
+ALL_KINDS = ("time", "expense", "resale", "fixed", "milestone", "recurring", "progress")
+
+
+@st.composite
+def documents(draw: st.DrawFn, *, kinds: tuple[str, ...] = ALL_KINDS, cap: str = "maybe",
+              retainage: str = "maybe", amendments: bool = True, contracts: int = 1,
+              max_time: int = 10, max_expenses: int = 5, min_kinds: int = 1) -> Spec:
+    """A document of `contracts` contracts, each with a random non-empty subset of `kinds`."""
+    raw: dict[str, Any] = {"clients": [], "contracts": [], "amendments": [], "time": [], "expenses": [],
+                           "resales": [], "milestones": [], "progress": [], "retainage_releases": []}
+    latest = FIRST_DAY
+    ids = []
+    for n in range(contracts):
+        chosen = tuple(draw(st.lists(st.sampled_from(kinds), min_size=min(min_kinds, len(kinds)),
+                                     max_size=len(kinds), unique=True)))
+        cid = f"C-{n + 1}"
+        client, contract, events, last = draw(contract_parts(
+            cid, kinds=tuple(k for k in kinds if k in chosen), cap=cap, retainage=retainage,
+            amendments=amendments, max_time=max_time, max_expenses=max_expenses))
+        raw["clients"].append(client)
+        raw["contracts"].append(contract)
+        for key, records in events.items():
+            raw[key] += records
+        latest = max(latest, last)
+        ids.append(cid)
+    raw = {k: v for k, v in raw.items() if v}
+    # every billing date lies within a quarter (the longest cycle) after the latest dated thing
+    return Spec(raw, latest + timedelta(days=100), latest, ids)
