@@ -9,7 +9,6 @@ each draft sees the ones before it. Nothing here touches a database or a clock.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
@@ -70,32 +69,31 @@ def _assign(contract: Contract, ledger: Ledger, items: Items, through: date,
     moved_to = cal.first_end_after(ledger.last_fixed) if ledger.last_fixed else None
     dates: dict[date, _Date] = defaultdict(_Date)
 
-    def place(natural: date, add: Callable[[_Date], None]) -> None:
-        when = natural
-        if ledger.last_fixed is not None and moved_to is not None and natural <= ledger.last_fixed:
-            when = moved_to
+    def place(natural: date, bucket: str, item: object) -> None:
+        late = ledger.last_fixed is not None and moved_to is not None and natural <= ledger.last_fixed
+        when = moved_to if late and moved_to is not None else natural
         if when <= through:
-            add(dates[when])
+            getattr(dates[when], bucket).append(item)
 
     for t in items.time:
-        place(cal.billing_date(t.day), lambda d, t=t: d.time.append(t))  # type: ignore[misc]
+        place(cal.billing_date(t.day), "time", t)
     for e in items.expenses:
-        place(cal.billing_date(e.day), lambda d, e=e: d.expenses.append(e))  # type: ignore[misc]
+        place(cal.billing_date(e.day), "expenses", e)
     for r in items.resales:
-        place(cal.billing_date(r.day), lambda d, r=r: d.resales.append(r))  # type: ignore[misc]
+        place(cal.billing_date(r.day), "resales", r)
     for f in fixed.due(contract, ledger.billed_keys, currency):
-        place(cal.billing_date(f.day), lambda d, f=f: d.fixed.append(f))  # type: ignore[misc]
+        place(cal.billing_date(f.day), "fixed", f)
     for m in milestone.due(contract, items.milestones, ledger.billed_keys, currency):
-        place(cal.billing_date(m.day), lambda d, m=m: d.milestones.append(m))  # type: ignore[misc]
+        place(cal.billing_date(m.day), "milestones", m)
     for c in recurring.due(contract, through, ledger.billed_keys, currency):
-        place(c.bills_on, lambda d, c=c: d.recurring.append(c))  # type: ignore[misc]
+        place(c.bills_on, "recurring", c)
     for p in items.progress:
         if not p.billed:
-            place(cal.billing_date(p.day), lambda d, p=p: d.progress.append(p))  # type: ignore[misc]
+            place(cal.billing_date(p.day), "progress", p)
     for rel in sorted(items.releases, key=lambda r: r.day):
-        place(cal.billing_date(rel.day), lambda d, rel=rel: d.releases.append(rel))  # type: ignore[misc]
+        place(cal.billing_date(rel.day), "releases", rel)
     for day in _room_dates(contract, items, ledger):
-        place(cal.billing_date(day), lambda d, day=day: d.cap_room.append(day))  # type: ignore[misc]
+        place(cal.billing_date(day), "cap_room", day)
     return dates
 
 
