@@ -147,6 +147,8 @@ def plan(contracts: int = 2000, entries: int = 1_000_000, seed: int = 2026, year
     starts = [jan1 if rng.random() < 0.8 else jan1 + timedelta(days=rng.randint(1, 89)) for _ in range(contracts)]
     weights = [rng.uniform(0.3, 1.7) * len(_workdays(s, dec31)) for s in starts]
     counts = _apportion(entries, weights)
+    capped = set(rng.sample(range(contracts), round(CAPPED_SHARE * contracts)))
+    amended = set(rng.sample(range(contracts), round(AMENDED_SHARE * contracts)))
     out = []
     for i, (start, count) in enumerate(zip(starts, counts, strict=True)):
         roles = rng.sample(sorted(ROLES), rng.choice((3, 4)))
@@ -159,10 +161,10 @@ def plan(contracts: int = 2000, entries: int = 1_000_000, seed: int = 2026, year
         c = ContractPlan(index=i, code=f"C-{i + 1:05d}", client=rng.randrange(len(clients)), start=start,
                          end=dec31 if rng.random() < 0.6 else None, rates=rates, team=team, entries=count)
         expected = count * Decimal("5.5") * sum(rates.values()) / len(rates)
-        if rng.random() < CAPPED_SHARE:
+        if i in capped:
             c.cap = max(Decimal(1000), (expected * Decimal(rng.uniform(0.6, 1.1)) / 1000).quantize(Decimal(1)) * 1000)
             c.excess = "hold" if rng.random() < 0.8 else "write_off"
-        if rng.random() < AMENDED_SHARE:
+        if i in amended:
             month = rng.randint(4, 10)
             c.amended = date(year, month, 1 if rng.random() < 0.75 else 15)
             c.new_rates = {r: v + 5 * rng.randint(1, 3) for r, v in rates.items()}

@@ -43,18 +43,31 @@ def valid_document(raw: dict[str, Any]) -> ImportFile:
     return doc
 
 
-def day_in(lo: date, hi: date) -> st.SearchStrategy[date]:
-    return st.integers(0, max((hi - lo).days, 0)).map(lambda n: lo + timedelta(days=n))
+_UNIT = st.integers(0, 2**31)
+
+
+def between(draw: st.DrawFn, lo: int, hi: int) -> int:
+    """An integer in lo..hi from one shared strategy (cheaper than a new strategy per draw); shrinks to lo."""
+    return lo + draw(_UNIT) % (hi - lo + 1) if hi > lo else lo
+
+
+def pick_day(draw: st.DrawFn, lo: date, hi: date) -> date:
+    """A day in lo..hi (inclusive); shrinks to lo."""
+    return lo + timedelta(days=between(draw, 0, max((hi - lo).days, 0)))
 
 
 def composition(draw: st.DrawFn, total: int, parts: int, *, positive: bool) -> list[int]:
     """`parts` integers adding up to `total` (each ≥ 1 when `positive`)."""
     if positive:
         assert total >= parts
-        cuts = sorted(draw(st.lists(st.integers(1, total - 1), min_size=parts - 1, max_size=parts - 1,
-                                    unique=True))) if parts > 1 else []
+        cuts: list[int] = []
+        while len(cuts) < parts - 1:
+            cut = between(draw, 1, total - 1)
+            if cut not in cuts:
+                cuts.append(cut)
+        cuts.sort()
     else:
-        cuts = sorted(draw(st.lists(st.integers(0, total), min_size=parts - 1, max_size=parts - 1)))
+        cuts = sorted(between(draw, 0, total) for _ in range(parts - 1))
     bounds = [0, *cuts, total]
     return [b - a for a, b in zip(bounds, bounds[1:], strict=False)]
 
@@ -102,25 +115,25 @@ def fixed_cases(draw: st.DrawFn) -> FixedCase:
     currency = draw(st.sampled_from(sorted(CURRENCIES)))
     exponent = CURRENCIES[currency]
     mode = draw(st.sampled_from(("percent", "amount", "mixed")))
-    n = draw(st.integers(1, 6))
-    start = draw(day_in(FIRST_DAY, FIRST_DAY + timedelta(days=120)))
-    end = start + timedelta(days=draw(st.integers(0, 400)))
+    n = between(draw, 1, 6)
+    start = pick_day(draw, FIRST_DAY, FIRST_DAY + timedelta(days=120))
+    end = start + timedelta(days=between(draw, 0, 400))
     # a few candidate dates, so that ties (same date: the last listed is the last) happen often
-    pool = draw(st.lists(day_in(start, end), min_size=1, max_size=4))
+    pool = [pick_day(draw, start, end) for _ in range(between(draw, 1, 4))]
     if mode == "percent":
-        fee = draw(st.integers(1, 10**9))
+        fee = between(draw, 1, 10**9)
         bps = composition(draw, 10_000, n, positive=False)
         rows: list[tuple[int | None, int | None]] = [(None, bp) for bp in bps]
     elif mode == "amount":
-        fee = draw(st.integers(n, 10**9))
+        fee = between(draw, n, 10**9)
         rows = [(a, None) for a in composition(draw, fee, n, positive=True)]
     else:
         n = max(n, 2)
-        k = draw(st.integers(1, n - 1))                    # installments in percent
-        percent_bp = draw(st.integers(1, 9_999))           # their share of the fee
+        k = between(draw, 1, n - 1)                    # installments in percent
+        percent_bp = between(draw, 1, 9_999)           # their share of the fee
         step = 10_000 // math.gcd(10_000, 10_000 - percent_bp)   # fee × (1 − share) must be exact
         amount_count = n - k
-        fee = step * draw(st.integers(1, 10**9 // step + 1))
+        fee = step * between(draw, 1, 10**9 // step + 1)
         rest = fee * (10_000 - percent_bp) // 10_000
         if rest < amount_count:
             fee, rest = fee * amount_count, rest * amount_count
@@ -145,13 +158,14 @@ class Spec:
 
 def _rate(draw: st.DrawFn, exponent: int) -> str:
     # at least 10 major units, so that a quarter hour never bills zero (no zero lines)
-    return money(draw(st.integers(10 * 10**exponent, 300 * 10**exponent)), exponent)
+    return money(between(draw, 10 * 10**exponent, 300 * 10**exponent), exponent)
 
 
 @st.composite
 def contract_parts(draw: st.DrawFn, cid: str, *, kinds: tuple[str, ...], cap: str, retainage: str,
                    amendments: bool, max_time: int = 10, max_expenses: int = 5,
-                   person_prefix: str = "") -> tuple[dict[str, Any], dict[str, Any], dict[str, list[Any]], date]:
+                   person_prefix: str = "", cap_max: int = 30_000, min_amendments: int = 0,
+                   cap_weight: int = 2) -> tuple[dict[str, Any], dict[str, Any], dict[str, list[Any]], date]:
     """One client, one contract with the `kinds` of terms, and its events.
 
     cap / retainage: "never", "maybe" or "always". Returns (client, contract, events, latest event date).
@@ -159,9 +173,9 @@ def contract_parts(draw: st.DrawFn, cid: str, *, kinds: tuple[str, ...], cap: st
     currency = draw(st.sampled_from(sorted(CURRENCIES)))
     e = CURRENCIES[currency]
     cycle = draw(st.sampled_from(CYCLES))
-    start = draw(day_in(FIRST_DAY, FIRST_DAY + timedelta(days=75)))
-    end = draw(st.none() | st.integers(20, 300).map(lambda n: start + timedelta(days=n)))
-    horizon = end or start + timedelta(days=draw(st.integers(20, 240)))
+    start = pick_day(draw, FIRST_DAY, FIRST_DAY + timedelta(days=75))
+    end = start + timedelta(days=between(draw, 20, 300)) if draw(st.booleans()) else None
+    horizon = end or start + timedelta(days=between(draw, 20, 240))
     after = horizon + timedelta(days=60)      # milestones and releases may come after the end
     client = {"id": f"CL-{cid}", "name": f"Client of {cid}", "currency": currency,
               "payment_terms": draw(st.sampled_from(("net30", "net45", "eom", "eom15", "due_on_receipt"))),
@@ -181,13 +195,13 @@ def contract_parts(draw: st.DrawFn, cid: str, *, kinds: tuple[str, ...], cap: st
         if multiplier:
             term["overtime_multiplier"] = multiplier
         terms.append(term)
-        for i in range(draw(st.integers(0, max_time))):
-            day = draw(day_in(start, horizon))
+        for i in range(between(draw, 0, max_time)):
+            day = pick_day(draw, start, horizon)
             latest = max(latest, day)
             events["time"].append({
                 "contract": cid, "date": day, "person": f"{person_prefix}{cid}-p{i}",
                 "role": draw(st.sampled_from(ROLES)),
-                "hours": str(Decimal(draw(st.integers(1, 40))) / 4),
+                "hours": str(Decimal(between(draw, 1, 40)) / 4),
                 "overtime": bool(multiplier) and draw(st.booleans())})
     if "expense" in kinds:
         term = {"kind": "expense", "markup": draw(st.sampled_from(("0", "0.10", "0.125", "0.15"))),
@@ -195,53 +209,53 @@ def contract_parts(draw: st.DrawFn, cid: str, *, kinds: tuple[str, ...], cap: st
         if draw(st.booleans()):
             term["categories"] = ["travel", "lodging"]
         terms.append(term)
-        for _ in range(draw(st.integers(0, max_expenses))):
-            day = draw(day_in(start, horizon))
+        for _ in range(between(draw, 0, max_expenses)):
+            day = pick_day(draw, start, horizon)
             latest = max(latest, day)
             events["expenses"].append({
                 "contract": cid, "date": day, "category": draw(st.sampled_from(CATEGORIES)),
-                "amount": money(draw(st.integers(1, 2_000 * 10**e)), e),
+                "amount": money(between(draw, 1, 2_000 * 10**e), e),
                 "billable": draw(st.booleans()) or draw(st.booleans())})
     if "resale" in kinds:
         terms.append({"kind": "resale", "markup": draw(st.sampled_from(("0", "0.25", "0.333"))),
                       "taxable": draw(st.booleans())})
-        for i in range(draw(st.integers(0, 3))):
-            day = draw(day_in(start, horizon))
+        for i in range(between(draw, 0, 3)):
+            day = pick_day(draw, start, horizon)
             latest = max(latest, day)
             resale: dict[str, Any] = {"contract": cid, "date": day, "item": f"Item {i % 2}",
                                       "quantity": draw(st.sampled_from(("1", "2", "3", "0.5", "1.5"))),
-                                      "unit_cost": money(draw(st.integers(10**e, 5_000 * 10**e)), e)}
+                                      "unit_cost": money(between(draw, 10**e, 5_000 * 10**e), e)}
             if draw(st.booleans()):
-                resale["unit_price"] = money(draw(st.integers(10**e, 5_000 * 10**e)), e)
+                resale["unit_price"] = money(between(draw, 10**e, 5_000 * 10**e), e)
             events["resales"].append(resale)
     if "fixed" in kinds:
-        bps = composition(draw, 10_000, draw(st.integers(1, 4)), positive=False)
-        fee = draw(st.integers(100 * 10**e, 100_000 * 10**e))
+        bps = composition(draw, 10_000, between(draw, 1, 4), positive=False)
+        fee = between(draw, 100 * 10**e, 100_000 * 10**e)
         terms.append({"kind": "fixed", "id": "FEE", "amount": money(fee, e), "taxable": draw(st.booleans()),
-                      "schedule": [{"date": draw(day_in(start, horizon)), "percent": fraction(bp)} for bp in bps]})
+                      "schedule": [{"date": pick_day(draw, start, horizon), "percent": fraction(bp)} for bp in bps]})
     if "milestone" in kinds:
-        contract["value"] = money(draw(st.integers(1_000 * 10**e, 500_000 * 10**e)), e)
-        terms.append({"kind": "milestone", "id": "M1", "amount": money(draw(st.integers(10**e, 50_000 * 10**e)), e),
+        contract["value"] = money(between(draw, 1_000 * 10**e, 500_000 * 10**e), e)
+        terms.append({"kind": "milestone", "id": "M1", "amount": money(between(draw, 10**e, 50_000 * 10**e), e),
                       "bill_on": draw(st.sampled_from(("accepted", "completed"))), "taxable": draw(st.booleans())})
-        terms.append({"kind": "milestone", "id": "M2", "percent": fraction(draw(st.integers(1, 5_000))),
+        terms.append({"kind": "milestone", "id": "M2", "percent": fraction(between(draw, 1, 5_000)),
                       "bill_on": draw(st.sampled_from(("accepted", "completed"))), "taxable": draw(st.booleans())})
         for key in ("M1", "M2"):
             if draw(st.booleans()):
-                completed = draw(day_in(start, after))
-                accepted = draw(st.none() | day_in(completed, after + timedelta(days=10)))
+                completed = pick_day(draw, start, after)
+                accepted = pick_day(draw, completed, after + timedelta(days=10)) if draw(st.booleans()) else None
                 events["milestones"].append({"contract": cid, "milestone": key, "completed": completed,
                                              "accepted": accepted})
                 latest = max(latest, accepted or completed)
     if "recurring" in kinds:
-        terms.append({"kind": "recurring", "id": "SUPPORT", "amount": money(draw(st.integers(10**e, 9_000 * 10**e)), e),
+        terms.append({"kind": "recurring", "id": "SUPPORT", "amount": money(between(draw, 10**e, 9_000 * 10**e), e),
                       "timing": draw(st.sampled_from(("advance", "arrears"))), "taxable": draw(st.booleans())})
     if "progress" in kinds:
-        items = {"foundations": money(draw(st.integers(1_000 * 10**e, 300_000 * 10**e)), e),
-                 "steel": money(draw(st.integers(1_000 * 10**e, 300_000 * 10**e)), e)}
+        items = {"foundations": money(between(draw, 1_000 * 10**e, 300_000 * 10**e), e),
+                 "steel": money(between(draw, 1_000 * 10**e, 300_000 * 10**e), e)}
         terms.append({"kind": "progress", "items": items, "taxable": draw(st.booleans())})
         for item in items:
-            days = sorted(draw(st.lists(day_in(start, horizon), max_size=3, unique=True)))
-            percents = sorted(draw(st.lists(st.integers(0, 10_000), min_size=len(days), max_size=len(days))))
+            days = sorted({pick_day(draw, start, horizon) for _ in range(between(draw, 0, 3))})
+            percents = sorted(between(draw, 0, 10_000) for _ in days)
             for day, bp in zip(days, percents, strict=True):
                 events["progress"].append({"contract": cid, "date": day, "item": item, "percent": fraction(bp)})
                 latest = max(latest, day)
@@ -252,7 +266,7 @@ def contract_parts(draw: st.DrawFn, cid: str, *, kinds: tuple[str, ...], cap: st
     if has_cap:
         capped = draw(st.sampled_from((None, ["time", "expense"], ["time"], ["time", "expense", "resale"],
                                        ["time", "expense", "fixed", "recurring", "progress"])))
-        contract["not_to_exceed"] = {"amount": money(draw(st.integers(0, 30_000 * 10**e)), e),
+        contract["not_to_exceed"] = {"amount": money(between(draw, 0, cap_max * 10**e), e),
                                      "excess": draw(st.sampled_from(("hold", "write_off")))}
         if capped is not None:
             contract["not_to_exceed"]["kinds"] = capped
@@ -262,22 +276,22 @@ def contract_parts(draw: st.DrawFn, cid: str, *, kinds: tuple[str, ...], cap: st
         if draw(st.booleans()):
             contract["retainage"]["kinds"] = draw(st.sampled_from((["time"], ["time", "expense", "resale"],
                                                                    ["fixed", "milestone", "recurring", "progress"])))
-        for _ in range(draw(st.integers(0, 2))):
-            day = draw(day_in(start, after))
+        for _ in range(between(draw, min_amendments, min_amendments + 2)):
+            day = pick_day(draw, start, after)
             release: dict[str, Any] = {"contract": cid, "date": day}
             how = draw(st.sampled_from(("all", "percent", "amount")))
             if how == "percent":
-                release["percent"] = fraction(draw(st.integers(0, 10_000)))
+                release["percent"] = fraction(between(draw, 0, 10_000))
             elif how == "amount":
-                release["amount"] = money(draw(st.integers(1, 5_000 * 10**e)), e)
+                release["amount"] = money(between(draw, 1, 5_000 * 10**e), e)
             events["retainage_releases"].append(release)
             latest = max(latest, day)
     written_amendments: list[dict[str, Any]] = []
     if amendments:
-        for _ in range(draw(st.integers(0, 2))):
+        for _ in range(between(draw, min_amendments, min_amendments + 2)):
             options = []
             if has_cap:
-                options += ["cap", "cap", "excess"]
+                options += ["cap"] * cap_weight + ["excess"]
             if "time" in kinds:
                 options.append("rate")
             if has_retainage:
@@ -285,9 +299,10 @@ def contract_parts(draw: st.DrawFn, cid: str, *, kinds: tuple[str, ...], cap: st
             if not options:
                 break
             what = draw(st.sampled_from(options))
-            effective = draw(day_in(start, horizon))
+            effective = pick_day(draw, start, horizon)
             if what == "cap":
-                change = {"not_to_exceed.amount": money(draw(st.integers(0, 40_000 * 10**e)), e)}
+                lo, hi = (0, cap_max * 4 // 3) if draw(st.booleans()) else (cap_max, cap_max * 20)  # or a big raise
+                change = {"not_to_exceed.amount": money(between(draw, lo * 10**e, hi * 10**e), e)}
             elif what == "excess":
                 change = {"not_to_exceed.excess": draw(st.sampled_from(("hold", "write_off")))}
             elif what == "rate":
@@ -306,7 +321,8 @@ ALL_KINDS = ("time", "expense", "resale", "fixed", "milestone", "recurring", "pr
 @st.composite
 def documents(draw: st.DrawFn, *, kinds: tuple[str, ...] = ALL_KINDS, cap: str = "maybe",
               retainage: str = "maybe", amendments: bool = True, contracts: int = 1,
-              max_time: int = 10, max_expenses: int = 5, min_kinds: int = 1) -> Spec:
+              max_time: int = 10, max_expenses: int = 5, min_kinds: int = 1, cap_max: int = 30_000,
+              min_amendments: int = 0, cap_weight: int = 2) -> Spec:
     """A document of `contracts` contracts, each with a random non-empty subset of `kinds`."""
     raw: dict[str, Any] = {"clients": [], "contracts": [], "amendments": [], "time": [], "expenses": [],
                            "resales": [], "milestones": [], "progress": [], "retainage_releases": []}
@@ -318,7 +334,8 @@ def documents(draw: st.DrawFn, *, kinds: tuple[str, ...] = ALL_KINDS, cap: str =
         cid = f"C-{n + 1}"
         client, contract, events, last = draw(contract_parts(
             cid, kinds=tuple(k for k in kinds if k in chosen), cap=cap, retainage=retainage,
-            amendments=amendments, max_time=max_time, max_expenses=max_expenses))
+            amendments=amendments, max_time=max_time, max_expenses=max_expenses, cap_max=cap_max,
+            min_amendments=min_amendments, cap_weight=cap_weight))
         raw["clients"].append(client)
         raw["contracts"].append(contract)
         for key, records in events.items():

@@ -8,9 +8,10 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+import yaml
 
 from billpact.importing import loading
-from billpact.importing.loading import MAX_ALIASES, load_file, load_text
+from billpact.importing.loading import MAX_ALIASES, check_aliases, load_file, load_text
 from billpact.importing.validate import StoredState, validate
 from tests.importing.bad_documents import doc, entry
 
@@ -71,7 +72,30 @@ def test_too_many_aliases_are_refused() -> None:
     data, problems = load_text(text, "aliases.yaml")
     assert data is None
     assert f"more than {MAX_ALIASES} alias" in problems[0].message
-    assert problems[0].path == f"line {MAX_ALIASES + 3}"
+    assert problems[0].path == "line 3"  # the list holding the alias that goes over
+
+
+def bomb_text() -> str:
+    lines = ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for n in range(1, 10):
+        prev, name = chr(ord("a") + n - 1), chr(ord("a") + n)
+        lines.append(f"{name}: &{name} [" + ", ".join([f"*{prev}"] * 9) + "]")
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize(
+    "loader", [yaml.SafeLoader, getattr(yaml, "CSafeLoader", yaml.SafeLoader)], ids=["python", "libyaml"]
+)
+def test_alias_check_works_on_either_parser(loader: type[yaml.SafeLoader]) -> None:
+    node = loader(bomb_text()).get_single_node()
+    assert node is not None
+    with pytest.raises(yaml.MarkedYAMLError, match="aliases expand"):
+        check_aliases(node)
+
+
+def test_recursive_alias_is_refused() -> None:
+    data, problems = load_text("a: &a [1, *a]\n", "loop.yaml")
+    assert data is None and "recursive alias" in problems[0].message
 
 
 def test_moderate_anchors_and_merge_keys_are_fine() -> None:
@@ -85,9 +109,7 @@ two: *rates
     assert data["one"] == {"engineer": "150.00", "analyst": "90.00", "principal": "250.00"}
 
 
-@pytest.mark.parametrize(
-    ("text", "what"), [("- 1\n- 2\n", "list"), ("just text\n", "text"), ("42\n", "number")]
-)
+@pytest.mark.parametrize(("text", "what"), [("- 1\n- 2\n", "list"), ("just text\n", "text"), ("42\n", "number")])
 def test_non_mapping_top_level_is_refused(text: str, what: str) -> None:
     data, problems = load_text(text, "odd.yaml")
     assert data is None

@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from yaml.constructor import ConstructorError
@@ -37,42 +37,32 @@ class _LimitExceeded(yaml.MarkedYAMLError):
     """A guard refused the document."""
 
 
-class BoundedLoader(yaml.SafeLoader):
-    """SafeLoader that counts alias references and what they expand to, and refuses duplicate keys."""
+# libyaml's parser when PyYAML was built with it (several times faster); the same safe constructor.
+if TYPE_CHECKING:
+    _Loader = yaml.SafeLoader
+else:
+    _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-    def __init__(self, stream: str) -> None:
+
+class BoundedLoader(_Loader):
+    """A safe loader that refuses alias bombs, recursive aliases and duplicate keys.
+
+    The document is composed into its node graph first; an alias is the same node met a
+    second time, so the graph tells how many aliases there are and what they expand to
+    before anything is constructed.
+    """
+
+    def __init__(self, stream: str, *, aliases_possible: bool = True) -> None:
         super().__init__(stream)
-        self.aliases = 0
-        self.alias_nodes = 0
-        self._sizes: dict[int, int] = {}
+        self.aliases_possible = aliases_possible
 
-    def compose_node(self, parent: Node | None, index: int) -> Node | None:
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()  # type: ignore[no-untyped-call]
-            self.aliases += 1
-            if self.aliases > MAX_ALIASES:
-                raise _LimitExceeded(problem=f"more than {MAX_ALIASES} alias references (*name)",
-                                     problem_mark=event.start_mark)
-            anchored = self.anchors.get(event.anchor)
-            if anchored is not None:
-                self.alias_nodes += self._size(anchored)
-                if self.alias_nodes > MAX_ALIAS_NODES:
-                    raise _LimitExceeded(problem=f"aliases expand to more than {MAX_ALIAS_NODES} values",
-                                         problem_mark=event.start_mark)
-        return super().compose_node(parent, index)
-
-    def _size(self, node: Node) -> int:
-        """How many nodes `node` stands for once every alias in it is expanded (memoized)."""
-        known = self._sizes.get(id(node))
-        if known is not None:
-            return known
-        size = 1
-        if isinstance(node, SequenceNode):
-            size += sum(self._size(child) for child in node.value)
-        elif isinstance(node, MappingNode):
-            size += sum(self._size(k) + self._size(v) for k, v in node.value)
-        self._sizes[id(node)] = size
-        return size
+    def get_single_data(self) -> Any:
+        node = self.get_single_node()
+        if node is None:
+            return None
+        if self.aliases_possible:
+            check_aliases(node)
+        return self.construct_document(node)
 
     def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: set[Any] = set()
@@ -89,6 +79,46 @@ class BoundedLoader(yaml.SafeLoader):
                                        key_node.start_mark)
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
+
+
+def _children(node: Node) -> list[Node]:
+    if isinstance(node, SequenceNode):
+        return list(node.value)
+    if isinstance(node, MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
+
+
+def check_aliases(root: Node) -> None:
+    """Raise when the graph has more than MAX_ALIASES alias references, expands by more than
+    MAX_ALIAS_NODES nodes through them, or is recursive. Linear in the composed graph."""
+    sizes: dict[int, int] = {}          # expanded size of each finished node
+    active = {id(root)}
+    stack = [(root, iter(_children(root)))]
+    aliases = expansion = 0
+    while stack:
+        node, children = stack[-1]
+        child = next(children, None)
+        if child is None:
+            stack.pop()
+            active.discard(id(node))
+            sizes[id(node)] = 1 + sum(sizes[id(c)] for c in _children(node))
+            continue
+        if id(child) in active:
+            raise _LimitExceeded(problem="a recursive alias (a value that contains itself)",
+                                 problem_mark=node.start_mark)
+        if id(child) not in sizes:
+            active.add(id(child))
+            stack.append((child, iter(_children(child))))
+            continue
+        aliases += 1                    # a finished node met again: an alias reference
+        expansion += sizes[id(child)]
+        if aliases > MAX_ALIASES:
+            raise _LimitExceeded(problem=f"more than {MAX_ALIASES} alias references (*name)",
+                                 problem_mark=node.start_mark)
+        if expansion > MAX_ALIAS_NODES:
+            raise _LimitExceeded(problem=f"aliases expand to more than {MAX_ALIAS_NODES} values",
+                                 problem_mark=node.start_mark)
 
 
 def _construct_decimal(loader: yaml.SafeLoader, node: ScalarNode) -> Any:
@@ -149,7 +179,7 @@ def _parse(text: str) -> Any:
             return json.loads(text, parse_float=Decimal, object_pairs_hook=_json_object)
         except json.JSONDecodeError:
             pass  # not JSON: YAML flow style, or broken; YAML says which
-    loader = BoundedLoader(text)
+    loader = BoundedLoader(text, aliases_possible="*" in text)
     try:
         return loader.get_single_data()
     finally:

@@ -1,0 +1,516 @@
+"""Property tests of the pure billing core (no database): spec §1, §3, §4, §5, §8, §9.
+
+Documents are drawn as import dicts (tests/core/strategies.py), validated like `billpact import`
+does, and billed with the engine through tests/core/support.py. Expected values are computed
+here independently of the engine (integer and Fraction arithmetic, our own calendar).
+"""
+
+from __future__ import annotations
+
+import calendar as _cal
+from collections import Counter
+from dataclasses import replace
+from datetime import date, timedelta
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+from hypothesis import HealthCheck, event, given, note, settings
+from hypothesis import strategies as st
+
+from billpact.core import engine
+from billpact.core.invoice import Finding, InvoiceDraft
+from billpact.core.items import Items
+from billpact.core.ledger import Ledger
+from billpact.core.methods.fixed import installment_amounts
+from billpact.core.money import Currency
+from billpact.core.terms import Contract, FixedTerm
+from billpact.importing.models import ImportFile
+from tests.core.strategies import (
+    CURRENCIES,
+    CYCLES,
+    FIRST_DAY,
+    FixedCase,
+    Spec,
+    between,
+    documents,
+    fixed_cases,
+    money,
+    pick_day,
+    valid_document,
+)
+from tests.core.support import bill_document, contracts_of, items_of
+
+FAST = settings(deadline=None, max_examples=60, suppress_health_check=[HealthCheck.too_slow])
+SLOW = settings(deadline=None, max_examples=50, suppress_health_check=[HealthCheck.too_slow])
+
+LINE_ORDER = ("time", "expense", "resale", "fixed", "milestone", "recurring", "progress", "cap_adjustment",
+              "retainage_release")
+ONE_DAY = timedelta(days=1)
+
+
+# ---------------------------------------------------------------- independent arithmetic
+
+def half_up(value: Fraction | Decimal | int, exponent: int) -> Fraction:
+    """round(value) to 10^-exponent, ties away from zero, in exact rational arithmetic."""
+    scaled = Fraction(value) * 10**exponent
+    sign = -1 if scaled < 0 else 1
+    magnitude = abs(scaled)
+    units = (2 * magnitude.numerator + magnitude.denominator) // (2 * magnitude.denominator)
+    return Fraction(sign * units, 10**exponent)
+
+
+def div_half_up(numerator: int, denominator: int) -> int:
+    """round(numerator / denominator) to an integer, ties away from zero."""
+    sign = -1 if (numerator < 0) != (denominator < 0) else 1
+    n, d = abs(numerator), abs(denominator)
+    return sign * ((2 * n + d) // (2 * d))
+
+
+def is_quantized(amount: Decimal, exponent: int) -> bool:
+    return Fraction(amount) * 10**exponent == int(Fraction(amount) * 10**exponent)
+
+
+# ---------------------------------------------------------------- independent calendar (spec §3)
+
+def month_end(year: int, month: int) -> date:
+    return date(year, month, _cal.monthrange(year, month)[1])
+
+
+def calendar_span(cycle: str, day: date) -> tuple[date, date]:
+    if cycle == "monthly":
+        return day.replace(day=1), month_end(day.year, day.month)
+    if cycle == "quarterly":
+        first = (day.month - 1) // 3 * 3 + 1
+        return date(day.year, first, 1), month_end(day.year, first + 2)
+    monday = day - timedelta(days=day.isoweekday() - 1)
+    return monday, monday + timedelta(days=6)
+
+
+def contract_span(cycle: str, start: date, end: date | None, day: date) -> tuple[date, date]:
+    """The contract period of `day`: clipped to start/end; after the end, the calendar period."""
+    lo, hi = calendar_span(cycle, day)
+    if end is not None and day > end:
+        return lo, hi
+    return max(lo, start), hi if end is None else min(hi, end)
+
+
+def due_on(terms: str, day: date) -> date:
+    if terms == "due_on_receipt":
+        return day
+    if terms.startswith("net"):
+        return day + timedelta(days=int(terms[3:]))
+    return month_end(day.year, day.month) + timedelta(days=int(terms[3:] or 0))
+
+
+# ---------------------------------------------------------------- running the engine
+
+def one_run(doc: ImportFile, through: date) -> dict[str, engine.Result]:
+    return bill_document(doc, through)
+
+
+def without(items: Items, gone: set[Any]) -> Items:
+    """The items a fixed invoice has not consumed (progress reports stay, marked billed: they are history)."""
+    return replace(
+        items,
+        time=tuple(t for t in items.time if t.ref not in gone),
+        expenses=tuple(e for e in items.expenses if e.ref not in gone),
+        resales=tuple(r for r in items.resales if r.ref not in gone),
+        releases=tuple(r for r in items.releases if r.ref not in gone),
+        progress=tuple(replace(p, billed=True) if p.ref in gone else p for p in items.progress),
+    )
+
+
+def in_steps(contract: Contract, items: Items, throughs: list[date]
+             ) -> tuple[list[InvoiceDraft], list[Finding]]:
+    """Bill run after run, each run's drafts fixed (approved) before the next, like `bill --issue`."""
+    ledger = Ledger()
+    drafts: list[InvoiceDraft] = []
+    findings: list[Finding] = []
+    for through in throughs:
+        result = engine.bill(contract, ledger, items, through)
+        drafts += result.drafts
+        findings += result.findings
+        ledger = result.ledger
+        if result.drafts:
+            ledger.last_fixed = max(d.billing_date for d in result.drafts)
+        gone = {ref for d in result.drafts for ref in d.consumed} | {ref for f in result.findings for ref in f.refs}
+        items = without(items, gone)
+    return drafts, findings
+
+
+@st.composite
+def step_dates(draw: st.DrawFn, first: date, last: date) -> list[date]:
+    """Increasing run dates ending with `last` (a month end, mid-period days, anything)."""
+    days = {pick_day(draw, first, last) for _ in range(between(draw, 1, 6))}
+    if draw(st.booleans()):  # month ends, as a monthly `bill --through` would use
+        days |= {month_end(d.year, d.month) for d in list(days) if month_end(d.year, d.month) < last}
+    return sorted(d for d in days if d < last) + [last]
+
+
+def draft_view(d: InvoiceDraft) -> tuple[Any, ...]:
+    lines = tuple((x.kind, x.description, x.quantity, x.unit_price, x.amount, x.taxable, x.retainable, x.cut)
+                  for x in d.lines)
+    return (d.contract, d.billing_date, d.period_start, d.period_end, d.due_date, d.is_hold, lines, d.totals,
+            frozenset(d.consumed))
+
+
+# ================================================================ 1. fixed installments
+
+def expected_installments(case: FixedCase) -> list[int]:
+    """Minor units of each installment as listed: amount, or round(fee × percent); the last one
+    (latest date, on a tie the last listed) takes the remainder (spec §4)."""
+    n = len(case.schedule)
+    last = max(range(n), key=lambda i: (case.schedule[i][0], i))
+    out = [0] * n
+    for i, (_day, amount, bp) in enumerate(case.schedule):
+        if i != last:
+            out[i] = amount if amount is not None else div_half_up(case.fee_units * (bp or 0), 10_000)
+    out[last] = case.fee_units - sum(out)
+    return out
+
+
+@FAST
+@given(fixed_cases())
+def test_fixed_installments_add_up_to_the_fee(case: FixedCase) -> None:
+    doc = valid_document(case.document())
+    contract = contracts_of(doc)["C-F"]
+    term = contract.versions[0].term("FEE")
+    assert isinstance(term, FixedTerm)
+    currency = Currency.of(case.currency)
+    q = Decimal(1).scaleb(-case.exponent)
+    expected = [Decimal(u) * q for u in expected_installments(case)]
+
+    amounts = [a for _inst, a in installment_amounts(term, currency)]
+    assert amounts == expected
+    assert sum(amounts, Decimal(0)) == case.fee
+
+    result = one_run(doc, case.end + timedelta(days=31))["C-F"]
+    lines = [(d.billing_date, x.amount) for d in result.drafts for x in d.lines if x.kind == "fixed"]
+    note(f"lines: {lines}")
+    assert sum((a for _d, a in lines), Decimal(0)) == case.fee, "the fixed lines do not add up to the fee"
+    # one line per (non-zero) installment, each on the invoice of its date's period (monthly, clipped)
+    want = Counter((contract_span("monthly", case.start, case.end, day)[1], a)
+                   for (day, _a, _p), a in zip(case.schedule, expected, strict=True) if a != 0)
+    assert Counter(lines) == want
+
+
+# ================================================================ 2. not-to-exceed caps
+
+def room_grew_on(contract: Contract) -> list[date]:
+    """Effective dates of amendments that raised the cap (the room under it grows, spec §5.1)."""
+    out = []
+    for before, after in zip(contract.versions, contract.versions[1:], strict=False):
+        if before.cap is not None and (after.cap is None or after.cap.amount > before.cap.amount):
+            out.append(after.valid_from)
+    return out
+
+
+def check_cap(contract: Contract, drafts: list[InvoiceDraft]) -> None:
+    """B never goes over the cap in force; each cut is exactly −min(B + N − cap, N); held amounts
+    are released only when the room grew, and only as much as the room allows (spec §5.1, §9)."""
+    e = CURRENCIES[contract.currency]
+    grew = room_grew_on(contract)
+    billed = Decimal(0)     # B: capped kinds + cap adjustments so far
+    held = Decimal(0)
+    for d in drafts:
+        cap = contract.on(d.billing_date).cap
+        assert cap is not None
+        capped = [x for x in d.lines if x.kind in cap.kinds]
+        n = sum((x.amount for x in capped), Decimal(0))
+        taxable_n = sum((x.amount for x in capped if x.taxable), Decimal(0))
+        cuts = [x for x in d.lines if x.kind == "cap_adjustment" and x.cut in ("hold", "write_off")]
+        releases = [x for x in d.lines if x.kind == "cap_adjustment" and x.cut == "release"]
+        assert len(cuts) + len(releases) == len([x for x in d.lines if x.kind == "cap_adjustment"])
+        cut = sum((x.amount for x in cuts), Decimal(0))
+        released = sum((x.amount for x in releases), Decimal(0))
+        over = billed + n - cap.amount
+        want_cut = -min(over, n) if over > 0 and n > 0 else Decimal(0)
+        assert cut == want_cut, f"{d.billing_date}: B={billed} N={n} cap={cap.amount}: cut {cut}, want {want_cut}"
+        assert cut >= -n, "a cut larger than the invoice's capped lines"
+        assert all(x.cut == cap.excess for x in cuts)
+        if cut:
+            taxable_cut = sum((x.amount for x in cuts if x.taxable), Decimal(0))
+            assert Fraction(taxable_cut) == half_up(Fraction(cut) * Fraction(taxable_n) / Fraction(n), e)
+        room = max(cap.amount - billed - n - cut, Decimal(0)) if not cut else Decimal(0)
+        period = (d.period_start, d.period_end)
+        if any(period[0] <= g <= period[1] for g in grew):
+            assert released == min(held, room), (
+                f"{d.billing_date}: held {held}, room {room}: released {released}")
+        else:
+            assert released == 0, f"{d.billing_date}: released {released} though the cap did not grow"
+        if cut:
+            event(f"cap: cut ({cap.excess})")
+        if released:
+            event("cap: held amount released")
+        if cap.excess == "hold":
+            held += -cut
+        held -= released
+        before = billed
+        billed = billed + n + cut + released
+        assert billed <= max(cap.amount, before), (
+            f"{d.billing_date}: billed {billed} in capped kinds over the cap {cap.amount}")
+        assert held >= 0
+
+
+@settings(SLOW, max_examples=80)
+@given(documents(kinds=("time", "expense", "resale", "recurring", "progress"), cap="always", retainage="maybe",
+                 amendments=True, max_time=12, min_kinds=2, cap_max=4_000, min_amendments=1, cap_weight=6),
+       st.data())
+def test_cap_is_never_exceeded_in_one_run_or_many(spec: Spec, data: st.DataObject) -> None:
+    doc = valid_document(spec.raw)
+    contract = contracts_of(doc)["C-1"]
+    drafts = one_run(doc, spec.through)["C-1"].drafts
+    check_cap(contract, drafts)
+    throughs = data.draw(step_dates(FIRST_DAY, spec.through), label="runs")
+    stepped, _ = in_steps(contract, items_of(doc, contract), throughs)
+    check_cap(contract, stepped)
+
+
+# ================================================================ 3. successive runs = one run
+
+@SLOW
+@given(documents(contracts=1), st.data())
+def test_successive_runs_equal_one_run(spec: Spec, data: st.DataObject) -> None:
+    doc = valid_document(spec.raw)
+    throughs = data.draw(step_dates(FIRST_DAY, spec.through), label="runs")
+    for cid, contract in contracts_of(doc).items():
+        once = one_run(doc, spec.through)[cid]
+        stepped, found = in_steps(contract, items_of(doc, contract), throughs)
+        assert [draft_view(d) for d in stepped] == [draft_view(d) for d in once.drafts]
+        assert Counter(r for f in found for r in f.refs) == Counter(r for f in once.findings for r in f.refs)
+
+
+# ================================================================ 4. lines add up
+
+def check_draft(contract: Contract, d: InvoiceDraft, outstanding: Decimal, doc: ImportFile) -> Decimal:
+    """Every total of one draft from its lines (spec §4, §5, §8); returns the retainage still held after it."""
+    e = CURRENCIES[contract.currency]
+    terms = contract.on(d.billing_date)
+    t = d.totals
+    amounts = [x.amount for x in d.lines]
+    for value in [*amounts, t.subtotal, t.tax, t.retainage_held, t.total, t.amount_due]:
+        assert is_quantized(value, e), f"{value} is not in {contract.currency} minor units"
+    assert all(a != 0 for a in amounts), "a zero line"
+    assert t.subtotal == sum(amounts, Decimal(0))
+    taxable = sum((x.amount for x in d.lines if x.taxable), Decimal(0))
+    assert Fraction(t.tax) == half_up(Fraction(taxable) * Fraction(contract.tax_rate), e)
+    assert t.total == t.subtotal + t.tax
+    assert t.amount_due == t.total - t.retainage_held
+    rate = terms.retainage.rate if terms.retainage else Decimal(0)
+    kinds = terms.retainage.kinds if terms.retainage else frozenset()
+    retainable = sum((x.retainable for x in d.lines), Decimal(0))
+    assert Fraction(t.retainage_held) == half_up(Fraction(retainable) * Fraction(rate), e)
+    # line order (§8): by kind, then role / category / date within a kind, the taxable cap line first
+    ranks = [LINE_ORDER.index(x.kind) for x in d.lines]
+    assert ranks == sorted(ranks), [x.kind for x in d.lines]
+    for kind in ("time", "expense", "resale"):
+        subjects = [x.sort_key[0] for x in d.lines if x.kind == kind]
+        assert subjects == sorted(subjects), (kind, subjects)
+    cap_taxable = [x.taxable for x in d.lines if x.kind == "cap_adjustment"]
+    assert cap_taxable == sorted(cap_taxable, reverse=True)
+    # per kind
+    for x in d.lines:
+        if x.kind in ("time", "resale"):
+            assert Fraction(x.amount) == half_up(Fraction(x.quantity) * Fraction(x.unit_price), e), x
+            assert is_quantized(x.unit_price, e)
+        else:
+            assert (x.quantity, x.unit_price) == (1, x.amount), x
+        if x.kind == "cap_adjustment":
+            assert x.retainable * x.amount >= 0 and abs(x.retainable) <= abs(x.amount), x
+        elif x.kind in kinds:
+            assert x.retainable == x.amount, x
+        else:
+            assert x.retainable == 0, x
+        if x.kind == "retainage_release":
+            assert not x.taxable
+    # retainage releases (§5.6, §9): of what EARLIER invoices held, one line per event, in date order
+    for x in (x for x in d.lines if x.kind == "retainage_release"):
+        (_tag, index), = x.origin.refs
+        event = doc.retainage_releases[index]  # type: ignore[index]
+        if event.percent is not None:
+            want = Fraction(half_up(Fraction(outstanding) * Fraction(event.percent), e))
+        elif event.amount is not None:
+            want = Fraction(min(event.amount, outstanding))
+        else:
+            want = Fraction(outstanding)
+        assert Fraction(x.amount) == want, (x.description, outstanding)
+        outstanding -= x.amount
+    assert outstanding >= 0
+    return outstanding + t.retainage_held
+
+
+@SLOW
+@given(documents(contracts=2))
+def test_lines_add_up(spec: Spec) -> None:
+    doc = valid_document(spec.raw)
+    results = one_run(doc, spec.through)
+    for cid, contract in contracts_of(doc).items():
+        written = next(c for c in doc.contracts if c.id == cid)
+        client = next(c for c in doc.clients if c.id == written.client)
+        outstanding = Decimal(0)
+        previous: date | None = None
+        for d in results[cid].drafts:
+            note(f"{cid} {d.billing_date}: {[(x.kind, x.amount, x.taxable, x.retainable) for x in d.lines]}")
+            assert previous is None or d.billing_date > previous, "one invoice per contract per billing date"
+            previous = d.billing_date
+            assert (d.period_start, d.period_end) == contract_span(contract.cycle, contract.start, contract.end,
+                                                                   d.billing_date)
+            terms = contract.on(d.billing_date)
+            assert d.due_date == due_on(terms.payment_terms, d.billing_date)
+            assert terms.payment_terms == (written.payment_terms or client.payment_terms)
+            outstanding = check_draft(contract, d, outstanding, doc)
+
+
+# ================================================================ 5. every item consumed once
+
+def recurring_keys(contract: Contract, through: date) -> set[str]:
+    """The periods a recurring term bills, through `through` (advance: by the first day in force)."""
+    keys = set()
+    for key in contract.term_keys("recurring"):
+        term = contract.versions[0].term(key)
+        day = contract.start
+        last = through if contract.end is None else min(through, contract.end)
+        while day <= last:
+            lo, hi = contract_span(contract.cycle, contract.start, contract.end, day)
+            bills_on = lo if getattr(term, "timing", "arrears") == "advance" else hi
+            if bills_on <= through:
+                keys.add(f"recurring:{key}:{lo.isoformat()}")
+            day = hi + ONE_DAY
+    return keys
+
+
+@SLOW
+@given(documents(contracts=2))
+def test_every_item_is_consumed_once_or_skipped(spec: Spec) -> None:
+    doc = valid_document(spec.raw)
+    results = one_run(doc, spec.through)
+    for cid, contract in contracts_of(doc).items():
+        items = items_of(doc, contract)
+        result = results[cid]
+        consumed = Counter(ref for d in result.drafts for ref in d.consumed)
+        skipped = Counter(ref for f in result.findings for ref in f.refs)
+        refs = [x.ref for x in (*items.time, *items.expenses, *items.resales, *items.progress, *items.releases)]
+        for ref in refs:
+            assert consumed[ref] + skipped[ref] == 1, (ref, consumed[ref], skipped[ref])
+        assert {r for r in consumed if r[0] != "key"} <= set(refs), "consumed an item that does not exist"
+        keys = Counter(r[1] for r in consumed.elements() if r[0] == "key")
+        assert all(n == 1 for n in keys.values()), keys
+        # every generated item is there: each installment date, each milestone with its date, each period
+        written = next(c for c in doc.contracts if c.id == cid)
+        for term in written.terms:
+            if term.kind == "fixed":
+                for inst in term.schedule:
+                    assert f"fixed:{term.id}:{inst.date.isoformat()}" in keys
+        for event in doc.milestones:
+            if event.contract == cid:
+                bill_on = next(t.bill_on for t in written.terms if getattr(t, "id", None) == event.milestone)
+                if (event.accepted if bill_on == "accepted" else event.completed) is not None:
+                    assert f"milestone:{event.milestone}" in keys
+        assert {k for k in keys if k.startswith("recurring:")} == recurring_keys(contract, spec.through)
+        # skipped items are only expenses, each with a reason
+        assert all(ref[0] == "expense" for ref in skipped)
+        for ref in skipped:
+            assert ref in {e.ref for e in items.expenses}
+
+
+# ================================================================ 6. recurring proration
+
+@st.composite
+def recurring_documents(draw: st.DrawFn) -> dict[str, Any]:
+    currency = draw(st.sampled_from(sorted(CURRENCIES)))
+    e = CURRENCIES[currency]
+    cycle = draw(st.sampled_from(CYCLES))
+    start = pick_day(draw, FIRST_DAY, FIRST_DAY + timedelta(days=200))
+    end = start + timedelta(days=between(draw, 0, 400)) if draw(st.booleans()) else None
+    horizon = end or start + timedelta(days=between(draw, 0, 300))
+    units = between(draw, 1, 10_000 * 10**e)
+    support = {"kind": "recurring", "id": "SUPPORT", "amount": money(units, e),
+               "timing": draw(st.sampled_from(("advance", "arrears")))}
+    amendments = []
+    removed = None
+    if horizon > start and draw(st.booleans()):  # the amount changes from a date
+        changed = pick_day(draw, start + ONE_DAY, horizon)
+        amendments.append({"contract": "C-R", "effective": changed,
+                           "set": {"terms.SUPPORT.amount": money(between(draw, 1, 10_000 * 10**e), e)}})
+        if changed < horizon and draw(st.booleans()):  # and the term ends later still
+            removed = pick_day(draw, changed + ONE_DAY, horizon)
+    elif horizon > start and draw(st.booleans()):
+        removed = pick_day(draw, start + ONE_DAY, horizon)
+    if removed is not None:
+        amendments.append({"contract": "C-R", "effective": removed, "remove": ["SUPPORT"]})
+    if horizon > start and draw(st.booleans()):  # a second fee added mid-way
+        added = pick_day(draw, start + ONE_DAY, horizon)
+        amendments.append({"contract": "C-R", "effective": added, "add": [{
+            "kind": "recurring", "id": "EXTRA", "amount": money(between(draw, 1, 10_000 * 10**e), e),
+            "timing": draw(st.sampled_from(("advance", "arrears")))}]})
+    contract: dict[str, Any] = {"id": "C-R", "client": "CL", "start": start, "cycle": cycle,
+                                "terms": [support, {"kind": "time", "rates": {"engineer": "100"}}]}
+    if end is not None:
+        contract["end"] = end
+    return {"clients": [{"id": "CL", "name": "Client", "currency": currency, "payment_terms": "net30"}],
+            "contracts": [contract], "amendments": amendments, "_horizon": horizon}
+
+
+def expected_recurring(contract: Contract, through: date) -> Counter[tuple[str, date, Decimal]]:
+    """(term, billing date, amount) of every recurring line, from our calendar and the written terms:
+    round(amount in force on the first day in force × days in force / days of the calendar period)."""
+    e = CURRENCIES[contract.currency]
+    out: Counter[tuple[str, date, Decimal]] = Counter()
+    far = through + timedelta(days=100)  # periods are whole: the one `through` falls in runs past it
+    for key in ("SUPPORT", "EXTRA"):
+        in_force = [v.valid_from + timedelta(days=k)
+                    for i, v in enumerate(contract.versions) if v.term(key) is not None
+                    for k in range(((contract.versions[i + 1].valid_from if i + 1 < len(contract.versions)
+                                     else far) - v.valid_from).days)]
+        days_by_period: dict[tuple[date, date], list[date]] = {}
+        last = far if contract.end is None else min(far, contract.end)
+        for day in in_force:
+            if contract.start <= day <= last:
+                days_by_period.setdefault(contract_span(contract.cycle, contract.start, contract.end, day),
+                                          []).append(day)
+        for (lo, hi), days in days_by_period.items():
+            first = min(days)
+            term = contract.on(first).term(key)
+            full_lo, full_hi = calendar_span(contract.cycle, lo)
+            full = (full_hi - full_lo).days + 1
+            exact = Fraction(term.amount)  # type: ignore[union-attr]
+            share = exact if len(days) == full else half_up(exact * len(days) / full, e)
+            amount = Decimal(share.numerator) / Decimal(share.denominator)  # exact: a power-of-ten denominator
+            bills_on = first if term.timing == "advance" else hi  # type: ignore[union-attr]
+            if amount != 0 and bills_on <= through:
+                out[(key, bills_on, amount)] += 1
+    return out
+
+
+@FAST
+@given(recurring_documents())
+def test_recurring_lines_are_prorated_by_days(raw: dict[str, Any]) -> None:
+    horizon = raw.pop("_horizon")
+    doc = valid_document(raw)
+    contract = contracts_of(doc)["C-R"]
+    through = horizon + timedelta(days=95)
+    drafts = one_run(doc, through)["C-R"].drafts
+    got = Counter((x.origin.term, d.billing_date, x.amount) for d in drafts for x in d.lines
+                  if x.kind == "recurring")
+    assert got == expected_recurring(contract, through)
+
+
+# ================================================================ 7. rounding
+
+@settings(deadline=None, max_examples=300)
+@given(st.sampled_from(sorted(CURRENCIES) + ["EUR", "BHD"]), st.integers(-(10**15), 10**15), st.integers(0, 9))
+def test_quantize_is_half_up_at_the_minor_unit(code: str, units: int, scale: int) -> None:
+    currency = Currency.of(code)
+    value = Decimal(units).scaleb(-scale)            # units × 10^-scale, exactly
+    e = currency.exponent
+    if scale <= e:
+        want = units * 10 ** (e - scale)
+    else:
+        want = div_half_up(units, 10 ** (scale - e))  # ties away from zero
+    got = currency.quantize(value)
+    assert got == Decimal(want).scaleb(-e)
+    assert got.as_tuple().exponent == -e, "not written with the currency's minor-unit digits"
+    text = currency.format(value)            # "1234.50": the value, with exactly the minor-unit digits
+    assert Decimal(text) == Decimal(want).scaleb(-e)
+    assert len(text.partition(".")[2]) == e and ("." in text) == (e > 0), text
