@@ -123,7 +123,7 @@ def document(start: date = date(2026, 1, 1), months: int = 6, seed: int = 2026) 
 
 
 def run_demo(db: str | None, through: date, reset: bool = False) -> None:
-    engine = engine_for(db)
+    engine = engine_for(db, create=True)
     if reset:
         Base.metadata.drop_all(engine)
         with engine.begin() as conn:

@@ -114,3 +114,36 @@ def test_bad_dates_and_files_exit_1_with_a_message(db: str, tmp_path: Path) -> N
     assert "missing.yaml" in result.stderr
     result = run(db, "invoice", "INV-999999", code=1)
     assert "INV-999999" in result.stderr
+
+
+def test_amendments_cannot_undo_what_is_billed(db: str, tmp_path: Path) -> None:
+    doc = {"clients": BASE["clients"],
+           "contracts": [{"id": "C-1", "client": "ACME", "start": "2026-01-01", "cycle": "monthly",
+                          "terms": [{"kind": "progress", "items": {"foundations": "100000.00"}},
+                                    {"kind": "fixed", "id": "FEE", "amount": "1000.00",
+                                     "schedule": [{"date": "2026-01-15", "percent": "0.5"},
+                                                  {"date": "2026-06-15", "percent": "0.5"}]}]}],
+           "progress": [{"contract": "C-1", "date": "2026-01-20", "item": "foundations", "percent": "0.40"}]}
+    load(db, tmp_path, doc)
+    run(db, "bill", "--through", "2026-01-31", "--issue")
+    low = {"amendments": [{"contract": "C-1", "effective": "2026-02-01",
+                           "set": {"terms.progress.items.foundations": "30000.00"}}]}
+    (tmp_path / "low.yaml").write_text(yaml.safe_dump(low))
+    result = run(db, "import", str(tmp_path / "low.yaml"), code=1)
+    assert "below the 40000.00 already billed" in result.stderr
+    dropped = {"amendments": [{"contract": "C-1", "effective": "2026-02-01",
+                               "set": {"terms.FEE.amount": "1200.00",
+                                       "terms.FEE.schedule": [{"date": "2026-06-15", "amount": "1200.00"}]}}]}
+    (tmp_path / "dropped.yaml").write_text(yaml.safe_dump(dropped))
+    result = run(db, "import", str(tmp_path / "dropped.yaml"), code=1)
+    assert "drops the installment of 2026-01-15" in result.stderr
+
+
+def test_the_same_amendment_is_not_applied_twice(db: str, tmp_path: Path) -> None:
+    load(db, tmp_path, BASE)
+    amendment = {"amendments": [{"contract": "C-1", "effective": "2026-03-01",
+                                 "set": {"terms.time.rates.engineer": "110.00"}}]}
+    (tmp_path / "a.yaml").write_text(yaml.safe_dump(amendment))
+    run(db, "import", str(tmp_path / "a.yaml"))
+    assert "already stored" in run(db, "import", str(tmp_path / "a.yaml"), code=1).stderr
+    run(db, "import", str(tmp_path / "a.yaml"), "--upsert")

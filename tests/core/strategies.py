@@ -7,12 +7,16 @@ integer counts of the currency's minor unit, so every written amount is exact in
 
 from __future__ import annotations
 
+import calendar as _cal
+import itertools
 import math
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
+from hypothesis import assume
 from hypothesis import strategies as st
 
 from billpact.importing.models import ImportFile
@@ -69,7 +73,61 @@ def composition(draw: st.DrawFn, total: int, parts: int, *, positive: bool) -> l
     else:
         cuts = sorted(between(draw, 0, total) for _ in range(parts - 1))
     bounds = [0, *cuts, total]
-    return [b - a for a, b in zip(bounds, bounds[1:], strict=False)]
+    return [b - a for a, b in itertools.pairwise(bounds)]
+
+
+# ---------------------------------------------------------------- independent oracles: rounding (spec §1)
+
+def half_up(value: Fraction | Decimal | int, exponent: int) -> Fraction:
+    """round(value) to 10^-exponent, ties away from zero, in exact rational arithmetic."""
+    scaled = Fraction(value) * 10**exponent
+    sign = -1 if scaled < 0 else 1
+    magnitude = abs(scaled)
+    units = (2 * magnitude.numerator + magnitude.denominator) // (2 * magnitude.denominator)
+    return Fraction(sign * units, 10**exponent)
+
+
+def div_half_up(numerator: int, denominator: int) -> int:
+    """round(numerator / denominator) to an integer, ties away from zero."""
+    sign = -1 if (numerator < 0) != (denominator < 0) else 1
+    n, d = abs(numerator), abs(denominator)
+    return sign * ((2 * n + d) // (2 * d))
+
+
+def is_quantized(amount: Decimal, exponent: int) -> bool:
+    return Fraction(amount) * 10**exponent == int(Fraction(amount) * 10**exponent)
+
+
+# ---------------------------------------------------------------- independent calendar (spec §3)
+
+def month_end(year: int, month: int) -> date:
+    return date(year, month, _cal.monthrange(year, month)[1])
+
+
+def calendar_span(cycle: str, day: date) -> tuple[date, date]:
+    if cycle == "monthly":
+        return day.replace(day=1), month_end(day.year, day.month)
+    if cycle == "quarterly":
+        first = (day.month - 1) // 3 * 3 + 1
+        return date(day.year, first, 1), month_end(day.year, first + 2)
+    monday = day - timedelta(days=day.isoweekday() - 1)
+    return monday, monday + timedelta(days=6)
+
+
+def contract_span(cycle: str, start: date, end: date | None, day: date) -> tuple[date, date]:
+    """The contract period of `day`: clipped to start/end; after the end, the calendar period."""
+    lo, hi = calendar_span(cycle, day)
+    if end is not None and day > end:
+        return lo, hi
+    return max(lo, start), hi if end is None else min(hi, end)
+
+
+def due_on(terms: str, day: date) -> date:
+    if terms == "due_on_receipt":
+        return day
+    if terms.startswith("net"):
+        return day + timedelta(days=int(terms[3:]))
+    return month_end(day.year, day.month) + timedelta(days=int(terms[3:] or 0))
 
 
 # ---------------------------------------------------------------- fixed-fee schedules
@@ -156,22 +214,35 @@ class Spec:
     contracts: list[str] = field(default_factory=list)
 
 
-def _rate(draw: st.DrawFn, exponent: int) -> str:
+def _rate(draw: st.DrawFn, exponent: int, loose: bool = False) -> str:
     # at least 10 major units, so that a quarter hour never bills zero (no zero lines)
+    if loose:
+        return f"{Decimal(between(draw, 10 * 10**4, 300 * 10**4)).scaleb(-4):f}"
     return money(between(draw, 10 * 10**exponent, 300 * 10**exponent), exponent)
+
+
+Parts = tuple[dict[str, Any], dict[str, Any], dict[str, list[Any]], date]   # client, contract, events, last
 
 
 @st.composite
 def contract_parts(draw: st.DrawFn, cid: str, *, kinds: tuple[str, ...], cap: str, retainage: str,
                    amendments: bool, max_time: int = 10, max_expenses: int = 5,
                    person_prefix: str = "", cap_max: int = 30_000, min_amendments: int = 0,
-                   cap_weight: int = 2) -> tuple[dict[str, Any], dict[str, Any], dict[str, list[Any]], date]:
+                   cap_weight: int = 2, loose: bool = False) -> Parts:
     """One client, one contract with the `kinds` of terms, and its events.
 
-    cap / retainage: "never", "maybe" or "always". Returns (client, contract, events, latest event date).
+    cap / retainage: "never", "maybe" or "always". loose: money written with up to 4 decimals, whatever
+    the currency (what the importer accepts). Returns (client, contract, events, latest event date).
     """
     currency = draw(st.sampled_from(sorted(CURRENCIES)))
     e = CURRENCIES[currency]
+
+    def cash(units: int) -> str:
+        """`units` minor units; with `loose`, plus digits below the minor unit (the importer takes 4)."""
+        if not loose:
+            return money(units, e)
+        return f"{Decimal(units).scaleb(-e) + Decimal(between(draw, 0, 10 ** (4 - e) - 1)).scaleb(-4):f}"
+
     cycle = draw(st.sampled_from(CYCLES))
     start = pick_day(draw, FIRST_DAY, FIRST_DAY + timedelta(days=75))
     end = start + timedelta(days=between(draw, 20, 300)) if draw(st.booleans()) else None
@@ -190,7 +261,7 @@ def contract_parts(draw: st.DrawFn, cid: str, *, kinds: tuple[str, ...], cap: st
     multiplier = None
     if "time" in kinds:
         multiplier = draw(st.sampled_from((None, "1.5", "1.25", "2")))
-        term: dict[str, Any] = {"kind": "time", "rates": {r: _rate(draw, e) for r in ROLES},
+        term: dict[str, Any] = {"kind": "time", "rates": {r: _rate(draw, e, loose) for r in ROLES},
                                 "taxable": draw(st.booleans())}
         if multiplier:
             term["overtime_multiplier"] = multiplier
@@ -214,7 +285,7 @@ def contract_parts(draw: st.DrawFn, cid: str, *, kinds: tuple[str, ...], cap: st
             latest = max(latest, day)
             events["expenses"].append({
                 "contract": cid, "date": day, "category": draw(st.sampled_from(CATEGORIES)),
-                "amount": money(between(draw, 1, 2_000 * 10**e), e),
+                "amount": cash(between(draw, 1, 2_000 * 10**e)),
                 "billable": draw(st.booleans()) or draw(st.booleans())})
     if "resale" in kinds:
         terms.append({"kind": "resale", "markup": draw(st.sampled_from(("0", "0.25", "0.333"))),
@@ -224,18 +295,18 @@ def contract_parts(draw: st.DrawFn, cid: str, *, kinds: tuple[str, ...], cap: st
             latest = max(latest, day)
             resale: dict[str, Any] = {"contract": cid, "date": day, "item": f"Item {i % 2}",
                                       "quantity": draw(st.sampled_from(("1", "2", "3", "0.5", "1.5"))),
-                                      "unit_cost": money(between(draw, 10**e, 5_000 * 10**e), e)}
+                                      "unit_cost": cash(between(draw, 10**e, 5_000 * 10**e))}
             if draw(st.booleans()):
-                resale["unit_price"] = money(between(draw, 10**e, 5_000 * 10**e), e)
+                resale["unit_price"] = cash(between(draw, 10**e, 5_000 * 10**e))
             events["resales"].append(resale)
     if "fixed" in kinds:
         bps = composition(draw, 10_000, between(draw, 1, 4), positive=False)
         fee = between(draw, 100 * 10**e, 100_000 * 10**e)
-        terms.append({"kind": "fixed", "id": "FEE", "amount": money(fee, e), "taxable": draw(st.booleans()),
+        terms.append({"kind": "fixed", "id": "FEE", "amount": cash(fee), "taxable": draw(st.booleans()),
                       "schedule": [{"date": pick_day(draw, start, horizon), "percent": fraction(bp)} for bp in bps]})
     if "milestone" in kinds:
-        contract["value"] = money(between(draw, 1_000 * 10**e, 500_000 * 10**e), e)
-        terms.append({"kind": "milestone", "id": "M1", "amount": money(between(draw, 10**e, 50_000 * 10**e), e),
+        contract["value"] = cash(between(draw, 1_000 * 10**e, 500_000 * 10**e))
+        terms.append({"kind": "milestone", "id": "M1", "amount": cash(between(draw, 10**e, 50_000 * 10**e)),
                       "bill_on": draw(st.sampled_from(("accepted", "completed"))), "taxable": draw(st.booleans())})
         terms.append({"kind": "milestone", "id": "M2", "percent": fraction(between(draw, 1, 5_000)),
                       "bill_on": draw(st.sampled_from(("accepted", "completed"))), "taxable": draw(st.booleans())})
@@ -247,11 +318,11 @@ def contract_parts(draw: st.DrawFn, cid: str, *, kinds: tuple[str, ...], cap: st
                                              "accepted": accepted})
                 latest = max(latest, accepted or completed)
     if "recurring" in kinds:
-        terms.append({"kind": "recurring", "id": "SUPPORT", "amount": money(between(draw, 10**e, 9_000 * 10**e), e),
+        terms.append({"kind": "recurring", "id": "SUPPORT", "amount": cash(between(draw, 10**e, 9_000 * 10**e)),
                       "timing": draw(st.sampled_from(("advance", "arrears"))), "taxable": draw(st.booleans())})
     if "progress" in kinds:
-        items = {"foundations": money(between(draw, 1_000 * 10**e, 300_000 * 10**e), e),
-                 "steel": money(between(draw, 1_000 * 10**e, 300_000 * 10**e), e)}
+        items = {"foundations": cash(between(draw, 1_000 * 10**e, 300_000 * 10**e)),
+                 "steel": cash(between(draw, 1_000 * 10**e, 300_000 * 10**e))}
         terms.append({"kind": "progress", "items": items, "taxable": draw(st.booleans())})
         for item in items:
             days = sorted({pick_day(draw, start, horizon) for _ in range(between(draw, 0, 3))})
@@ -266,7 +337,7 @@ def contract_parts(draw: st.DrawFn, cid: str, *, kinds: tuple[str, ...], cap: st
     if has_cap:
         capped = draw(st.sampled_from((None, ["time", "expense"], ["time"], ["time", "expense", "resale"],
                                        ["time", "expense", "fixed", "recurring", "progress"])))
-        contract["not_to_exceed"] = {"amount": money(between(draw, 0, cap_max * 10**e), e),
+        contract["not_to_exceed"] = {"amount": cash(between(draw, 0, cap_max * 10**e)),
                                      "excess": draw(st.sampled_from(("hold", "write_off")))}
         if capped is not None:
             contract["not_to_exceed"]["kinds"] = capped
@@ -283,7 +354,7 @@ def contract_parts(draw: st.DrawFn, cid: str, *, kinds: tuple[str, ...], cap: st
             if how == "percent":
                 release["percent"] = fraction(between(draw, 0, 10_000))
             elif how == "amount":
-                release["amount"] = money(between(draw, 1, 5_000 * 10**e), e)
+                release["amount"] = cash(between(draw, 1, 5_000 * 10**e))
             events["retainage_releases"].append(release)
             latest = max(latest, day)
     written_amendments: list[dict[str, Any]] = []
@@ -302,11 +373,11 @@ def contract_parts(draw: st.DrawFn, cid: str, *, kinds: tuple[str, ...], cap: st
             effective = pick_day(draw, start, horizon)
             if what == "cap":
                 lo, hi = (0, cap_max * 4 // 3) if draw(st.booleans()) else (cap_max, cap_max * 20)  # or a big raise
-                change = {"not_to_exceed.amount": money(between(draw, lo * 10**e, hi * 10**e), e)}
+                change = {"not_to_exceed.amount": cash(between(draw, lo * 10**e, hi * 10**e))}
             elif what == "excess":
                 change = {"not_to_exceed.excess": draw(st.sampled_from(("hold", "write_off")))}
             elif what == "rate":
-                change = {"terms.time.rates.engineer": _rate(draw, e)}
+                change = {"terms.time.rates.engineer": _rate(draw, e, loose)}
             else:
                 change = {"retainage.rate": draw(st.sampled_from(("0", "0.05", "0.2")))}
             written_amendments.append({"contract": cid, "effective": effective, "set": change})
@@ -322,20 +393,21 @@ ALL_KINDS = ("time", "expense", "resale", "fixed", "milestone", "recurring", "pr
 def documents(draw: st.DrawFn, *, kinds: tuple[str, ...] = ALL_KINDS, cap: str = "maybe",
               retainage: str = "maybe", amendments: bool = True, contracts: int = 1,
               max_time: int = 10, max_expenses: int = 5, min_kinds: int = 1, cap_max: int = 30_000,
-              min_amendments: int = 0, cap_weight: int = 2) -> Spec:
-    """A document of `contracts` contracts, each with a random non-empty subset of `kinds`."""
+              min_amendments: int = 0, cap_weight: int = 2, always: tuple[str, ...] = (),
+              loose: bool = False) -> Spec:
+    """A document of `contracts` contracts, each with a random non-empty subset of `kinds` (and `always`)."""
     raw: dict[str, Any] = {"clients": [], "contracts": [], "amendments": [], "time": [], "expenses": [],
                            "resales": [], "milestones": [], "progress": [], "retainage_releases": []}
     latest = FIRST_DAY
     ids = []
     for n in range(contracts):
         chosen = tuple(draw(st.lists(st.sampled_from(kinds), min_size=min(min_kinds, len(kinds)),
-                                     max_size=len(kinds), unique=True)))
+                                     max_size=len(kinds), unique=True))) + always
         cid = f"C-{n + 1}"
         client, contract, events, last = draw(contract_parts(
             cid, kinds=tuple(k for k in kinds if k in chosen), cap=cap, retainage=retainage,
             amendments=amendments, max_time=max_time, max_expenses=max_expenses, cap_max=cap_max,
-            min_amendments=min_amendments, cap_weight=cap_weight))
+            min_amendments=min_amendments, cap_weight=cap_weight, loose=loose))
         raw["clients"].append(client)
         raw["contracts"].append(contract)
         for key, records in events.items():
@@ -345,3 +417,81 @@ def documents(draw: st.DrawFn, *, kinds: tuple[str, ...] = ALL_KINDS, cap: str =
     raw = {k: v for k, v in raw.items() if v}
     # every billing date lies within a quarter (the longest cycle) after the latest dated thing
     return Spec(raw, latest + timedelta(days=100), latest, ids)
+
+
+# ---------------------------------------------------------------- a fixed fee amended mid-way
+
+@dataclass
+class AmendedFixedCase:
+    """A fee F1 with a percent schedule, amended on `effective` to a fee F2 whose schedule keeps every
+    installment dated before `effective` (spec §4, §9: "the new schedule keeps every installment already
+    billed", "old and new installments are matched by date")."""
+
+    currency: str
+    exponent: int
+    start: date
+    end: date
+    effective: date
+    old_fee: int                                     # minor units
+    old: list[tuple[date, int]]                      # (date, basis points), distinct dates
+    new_fee: int
+    kept_as: str                                     # "percent": kept with their percent; "amount": billed amount
+    new: list[tuple[date, int | None, int | None]]   # (date, amount units, basis points), as written
+
+    def document(self) -> dict[str, Any]:
+        e = self.exponent
+
+        def written(day: date, amount: int | None, bp: int | None) -> dict[str, Any]:
+            return {"date": day, "amount": money(amount, e)} if amount is not None else \
+                {"date": day, "percent": fraction(bp or 0)}
+
+        return {
+            "clients": [{"id": "CL", "name": "Client", "currency": self.currency, "payment_terms": "net30"}],
+            "contracts": [{
+                "id": "C-F", "client": "CL", "start": self.start, "end": self.end, "cycle": "monthly",
+                "terms": [{"kind": "fixed", "id": "FEE", "amount": money(self.old_fee, e),
+                           "schedule": [written(d, None, bp) for d, bp in self.old]}],
+            }],
+            "amendments": [{"contract": "C-F", "effective": self.effective, "set": {
+                "terms.FEE.amount": money(self.new_fee, e),
+                "terms.FEE.schedule": [written(*row) for row in self.new]}}],
+        }
+
+
+def old_amounts(fee: int, schedule: list[tuple[date, int]]) -> list[int]:
+    """Minor units of each percent installment; the latest takes the remainder (distinct dates)."""
+    last = max(range(len(schedule)), key=lambda i: schedule[i][0])
+    out = [(2 * fee * bp + 10_000) // 20_000 for _d, bp in schedule]   # half up, non-negative
+    out[last] = fee - sum(a for i, a in enumerate(out) if i != last)
+    return out
+
+
+@st.composite
+def amended_fixed_cases(draw: st.DrawFn) -> AmendedFixedCase:
+    currency = draw(st.sampled_from(sorted(CURRENCIES)))
+    e = CURRENCIES[currency]
+    start = pick_day(draw, FIRST_DAY, FIRST_DAY + timedelta(days=60))
+    end = start + timedelta(days=between(draw, 60, 360))
+    effective = pick_day(draw, start + timedelta(days=1), end)
+    old_dates = sorted({pick_day(draw, start, end) for _ in range(between(draw, 1, 4))})
+    old = list(zip(old_dates, composition(draw, 10_000, len(old_dates), positive=True), strict=True))
+    old_fee = between(draw, 10**e, 10**6 * 10**e)
+    billed = old_amounts(old_fee, old)
+    assume(all(a > 0 for a in billed))   # (a tiny fee can round the remainder below zero)
+    kept = [(d, bp, a) for (d, bp), a in zip(old, billed, strict=True) if d < effective]
+    new_dates = sorted({pick_day(draw, effective, end) for _ in range(between(draw, 1, 3))})
+    kept_as = draw(st.sampled_from(("percent", "amount")))
+    if kept_as == "percent":
+        left = 10_000 - sum(bp for _d, bp, _a in kept)
+        new_fee = between(draw, 10**e, 10**6 * 10**e)
+        new: list[tuple[date, int | None, int | None]] = [(d, None, bp) for d, bp, _a in kept]
+        new += [(d, None, bp) for d, bp in zip(new_dates, composition(draw, left, len(new_dates), positive=False),
+                                               strict=True)]
+    else:
+        kept_total = sum(a for _d, _bp, a in kept)
+        rest = between(draw, len(new_dates), 10**6 * 10**e)
+        new_fee = kept_total + rest
+        new = [(d, a, None) if a > 0 else (d, None, 0) for d, _bp, a in kept]
+        new += [(d, a, None) for d, a in zip(new_dates, composition(draw, rest, len(new_dates), positive=True),
+                                             strict=True)]
+    return AmendedFixedCase(currency, e, start, end, effective, old_fee, old, new_fee, kept_as, new)

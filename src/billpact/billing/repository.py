@@ -24,6 +24,7 @@ from billpact.core import terms as core_terms
 from billpact.core.ledger import HeldCut, Ledger
 from billpact.core.money import ZERO, Currency
 from billpact.events.models import Expense, MilestoneEvent, ProgressReport, Resale, RetainageRelease, TimeEntry
+from billpact.errors import NotFound
 from billpact.importing import models as m
 from billpact.invoices.models import FIXED_STATUSES, BilledItem, Invoice, InvoiceLine
 
@@ -44,6 +45,10 @@ def contracts(session: Session, codes: list[str] | None = None) -> list[Stored]:
     if codes:
         query = query.where(Contract.code.in_(codes))
     rows = session.execute(query).all()
+    if codes:
+        unknown = sorted(set(codes) - {contract.code for contract, _client in rows})
+        if unknown:
+            raise NotFound(f"no contract {', '.join(unknown)}")
     amendments: dict[int, list[tuple[int, m.Amendment]]] = defaultdict(list)
     for a in session.scalars(select(Amendment).order_by(Amendment.pk)):
         amendments[a.contract_pk].append((a.pk, m.Amendment.model_validate(a.written)))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
@@ -11,7 +12,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from sqlalchemy import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from billpact.config import database_url
@@ -26,8 +27,13 @@ out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 200)
 err = Console(stderr=True, soft_wrap=True, width=None if sys.stderr.isatty() else 200)
 
 
-def engine_for(db: str | None) -> Engine:
-    return make_engine(database_url(db))
+def engine_for(db: str | None, *, create: bool = False) -> Engine:
+    """The database's engine; only `init` (and `demo`) may create a new SQLite file."""
+    engine = make_engine(database_url(db))
+    path = engine.url.database
+    if engine.dialect.name == "sqlite" and not create and path and path != ":memory:" and not Path(path).exists():
+        fail(f"no database at {path}: run `billpact init` first (or give --db / BILLPACT_DB)")
+    return engine
 
 
 @contextmanager
@@ -39,11 +45,18 @@ def unit_of_work(db: str | None) -> Iterator[Session]:
             yield session
     except DomainError as exc:
         fail(exc.message)
-    except OperationalError as exc:
-        fail(f"database {engine.url.render_as_string(hide_password=True)} is not usable: "
-             f"{str(exc.orig).strip().splitlines()[0] if exc.orig else exc}")
+    except DBAPIError as exc:
+        fail(database_problem(engine, exc))
     finally:
         engine.dispose()
+
+
+def database_problem(engine: Engine, exc: DBAPIError) -> str:
+    first = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+    hint = ""
+    if "no such table" in first or "does not exist" in first and "relation" in first:
+        hint = " (run `billpact init` to create or upgrade the schema)"
+    return f"database {engine.url.render_as_string(hide_password=True)} is not usable: {first}{hint}"
 
 
 def fail(message: str) -> None:

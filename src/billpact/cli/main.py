@@ -9,11 +9,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy.exc import DBAPIError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from billpact.billing import service as billing
-from billpact.cli.common import DbOption, JsonOption, engine_for, err, fail, out, print_json, unit_of_work
+from billpact.cli.common import (
+    DbOption, JsonOption, database_problem, engine_for, err, fail, out, print_json, unit_of_work,
+)
 from billpact.db.migrate import upgrade
 from billpact.errors import InvalidInput
 from billpact.importing.loading import load_file
@@ -29,8 +32,11 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 @app.command()
 def init(db: DbOption = None) -> None:
     """Create the database, or upgrade its schema to this version."""
-    engine = engine_for(db)
-    upgrade(engine)
+    engine = engine_for(db, create=True)
+    try:
+        upgrade(engine)
+    except DBAPIError as exc:
+        fail(database_problem(engine, exc))
     out.print(f"database ready: {engine.url.render_as_string(hide_password=True)}")
 
 
@@ -63,7 +69,7 @@ def bill(through: Annotated[str, typer.Option(help="Bill every billing date up t
         result = billing.run(session, until, contracts=contract, on_progress=tick)
         made = set(result.created)
         if issue:
-            made |= {inv.pk for inv in invoices.issue_drafts(session, until, when)}
+            made |= {inv.pk for inv in invoices.issue_drafts(session, until, when, contracts=contract)}
         created = [inv for inv in invoices.listing(session) if inv.pk in made]
         views = invoices.views(session, created)
         if dry_run:
@@ -75,7 +81,7 @@ def bill(through: Annotated[str, typer.Option(help="Bill every billing date up t
 
 
 def _bill_report(views: list[dict[str, object]], result: billing.RunResult, dry_run: bool) -> None:
-    table = Table(title=("would create" if dry_run else "created") + f" {len(views)} invoice(s)")
+    table = Table(title=("would create" if dry_run else "created, rebuilt or issued") + f": {len(views)} invoice(s)")
     for column in ("number", "id", "contract", "client", "invoice date", "due", "total", "amount due", "currency"):
         table.add_column(column, justify="right" if column in ("total", "amount due") else "left")
     for v in views:
@@ -121,6 +127,8 @@ def invoices_(client: Annotated[str | None, typer.Option(help="Only this client'
               status: Annotated[str | None, typer.Option(help="draft, issued, paid, ...")] = None,
               as_json: JsonOption = False, db: DbOption = None) -> None:
     """List invoices (drafts included), by invoice date, client and contract."""
+    if status is not None and status not in invoices.STATUSES:
+        fail(f"--status: {status!r} is not a status ({', '.join(invoices.STATUSES)})")
     with unit_of_work(db) as session:
         views = invoices.views(session, invoices.listing(session, client=client, contract=contract, status=status))
     if as_json:

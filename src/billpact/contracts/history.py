@@ -92,14 +92,24 @@ def amended_versions(model: m.Contract, amendments: Sequence[tuple[int, m.Amendm
             amended = m.Contract.model_validate(written)
         except ValidationError as exc:
             err = exc.errors()[0]
-            loc = ".".join(str(p) for p in err["loc"])
-            raise AmendmentProblem(index, "set", f"the amended contract is not valid at {loc}: {err['msg']}"
-                                   ) from None
+            raise AmendmentProblem(index, "set", f"the amended contract is not valid at {_path(err['loc'])}: "
+                                                 f"{err['msg'][:1].lower()}{err['msg'][1:]}") from None
         if versions[-1][0] == amendment.effective:
             versions[-1] = (amendment.effective, amended)
         else:
             versions.append((amendment.effective, amended))
     return versions
+
+
+def _path(loc: tuple[int | str, ...]) -> str:
+    """A pydantic location in the file's notation: terms[0].rates.engineer (the union tag dropped)."""
+    out = ""
+    for i, part in enumerate(loc):
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif not (i >= 2 and loc[i - 2] == "terms" and isinstance(loc[i - 1], int)):
+            out += f".{part}" if out else str(part)
+    return out
 
 
 def build_contract(model: m.Contract, client: m.Client, amendments: Sequence[tuple[int, m.Amendment]] = (),

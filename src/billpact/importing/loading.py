@@ -81,6 +81,17 @@ class BoundedLoader(_Loader):
         return super().construct_mapping(node, deep=deep)
 
 
+    def construct_lenient_timestamp(self, node: ScalarNode) -> Any:
+        """An impossible date (2026-13-01) stays text, so validation names it with its path."""
+        try:
+            return self.construct_yaml_timestamp(node)
+        except ValueError:
+            return self.construct_scalar(node)
+
+
+BoundedLoader.add_constructor("tag:yaml.org,2002:timestamp", BoundedLoader.construct_lenient_timestamp)
+
+
 def _children(node: Node) -> list[Node]:
     if isinstance(node, SequenceNode):
         return list(node.value)

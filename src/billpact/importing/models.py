@@ -15,9 +15,10 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 Id = Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)]
-Positive = Annotated[Decimal, Field(gt=0)]
-NonNegative = Annotated[Decimal, Field(ge=0)]
-Fraction = Annotated[Decimal, Field(ge=0, le=1)]
+# Amounts, rates and hours are stored exactly to 4 decimal places, fractions to 6 (db/base.py).
+Positive = Annotated[Decimal, Field(gt=0, decimal_places=4)]
+NonNegative = Annotated[Decimal, Field(ge=0, decimal_places=4)]
+Fraction = Annotated[Decimal, Field(ge=0, le=1, decimal_places=6)]
 Kind = Literal["time", "expense", "fixed", "milestone", "recurring", "progress", "resale"]
 PaymentTerms = Annotated[str, StringConstraints(pattern=r"^(net\d{1,3}|eom|eom\d{1,3}|due_on_receipt)$")]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
@@ -161,7 +162,7 @@ class TimeEntry(Record):
     date: dt.date
     person: Id
     role: Id
-    hours: Annotated[Decimal, Field(gt=0)]
+    hours: Positive
     overtime: bool = False
     note: str | None = None
 

@@ -3,6 +3,7 @@ transaction — or load nothing and report every problem."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from billpact.core.calendar import calendar_period
 from billpact.errors import InvalidInput
 from billpact.events import models as ev
 from billpact.importing import models as m
+from billpact.importing.billed_rules import amendment_problems
 from billpact.importing.upsert import contracts_as_amendments
 from billpact.importing.validate import EVENT_LISTS, StoredState, validate_rules, validate_shape
 from billpact.invoices.models import Invoice
@@ -40,11 +42,34 @@ def import_document(session: Session, raw: Any, *, upsert: bool = False) -> Impo
         raise InvalidInput([str(p) for p in problems], "import")
     if upsert:
         doc = contracts_as_amendments(session, doc)
+    doc = _without_stored_amendments(session, doc, upsert)
     stored = stored_state(session, doc)
-    problems = validate_rules(doc, stored, upsert=upsert)
+    problems = [str(p) for p in validate_rules(doc, stored, upsert=upsert)]
+    problems += amendment_problems(session, doc) if not problems else []
     if problems:
-        raise InvalidInput([str(p) for p in problems], "import")
+        raise InvalidInput(problems, "import")
     return _load(session, doc, stored, upsert)
+
+
+def _without_stored_amendments(session: Session, doc: m.ImportFile, upsert: bool) -> m.ImportFile:
+    """An amendment already stored (same contract, date and changes) is skipped with --upsert,
+    refused without it: amendments have no ids, so this is how a file is not applied twice."""
+    if not doc.amendments:
+        return doc
+    codes = sorted({a.contract for a in doc.amendments})
+    stored = {(code, json.dumps(written, sort_keys=True)) for code, written in session.execute(
+        select(Contract.code, Amendment.written).join(Contract, Contract.pk == Amendment.contract_pk)
+        .where(Contract.code.in_(codes)))}
+    keep, problems = [], []
+    for i, amendment in enumerate(doc.amendments):
+        if (amendment.contract, json.dumps(amendment.model_dump(mode="json"), sort_keys=True)) not in stored:
+            keep.append(amendment)
+        elif not upsert:
+            problems.append(f"amendments[{i}]: this amendment of {amendment.contract} effective "
+                            f"{amendment.effective} is already stored (use --upsert to skip it)")
+    if problems:
+        raise InvalidInput(problems, "import")
+    return doc.model_copy(update={"amendments": keep})
 
 
 # ---------------------------------------------------------------- what the rules need from the database

@@ -21,6 +21,7 @@ from billpact.invoices.views import invoice_json
 from billpact.organization.models import Organization, SeriesCounter
 
 DEFAULT_SERIES = "INV-{seq:06d}"
+STATUSES = ("draft", "approved", "issued", "sent", "partially_paid", "paid", "disputed", "void")
 
 
 def views(session: Session, invoices: Sequence[Invoice]) -> list[dict[str, Any]]:
@@ -72,13 +73,15 @@ def lines_of(session: Session, invoice: Invoice) -> list[InvoiceLine]:
 # ---------------------------------------------------------------- issuing
 
 def issue_drafts(session: Session, through: date, issue_date: date | None = None,
-                 only: Sequence[int] | None = None) -> list[Invoice]:
+                 only: Sequence[int] | None = None, contracts: Sequence[str] | None = None) -> list[Invoice]:
     """Approve and issue drafts up to `through`, numbered in the spec's order (§6)."""
     query = (select(Invoice, Client.code, Contract.code).join(Contract, Contract.pk == Invoice.contract_pk)
              .join(Client, Client.pk == Invoice.client_pk)
              .where(Invoice.status == "draft", Invoice.billing_date <= through))
     if only is not None:
         query = query.where(Invoice.pk.in_(list(only)))
+    if contracts:
+        query = query.where(Contract.code.in_(list(contracts)))
     rows = list(session.execute(query).all())
     # Invoice date (the issue date when one is given), then client id, then contract id.
     rows.sort(key=lambda r: (issue_date or r[0].invoice_date, r[1], r[2], r[0].billing_date))
