@@ -23,8 +23,8 @@ from billpact.core import items as core_items
 from billpact.core import terms as core_terms
 from billpact.core.ledger import HeldCut, Ledger
 from billpact.core.money import ZERO, Currency
-from billpact.events.models import Expense, MilestoneEvent, ProgressReport, Resale, RetainageRelease, TimeEntry
 from billpact.errors import NotFound
+from billpact.events.models import Expense, MilestoneEvent, ProgressReport, Resale, RetainageRelease, TimeEntry
 from billpact.importing import models as m
 from billpact.invoices.models import FIXED_STATUSES, BilledItem, Invoice, InvoiceLine
 

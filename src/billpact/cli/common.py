@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -54,7 +54,7 @@ def unit_of_work(db: str | None) -> Iterator[Session]:
 def database_problem(engine: Engine, exc: DBAPIError) -> str:
     first = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
     hint = ""
-    if "no such table" in first or "does not exist" in first and "relation" in first:
+    if "no such table" in first or ("does not exist" in first and "relation" in first):
         hint = " (run `billpact init` to create or upgrade the schema)"
     return f"database {engine.url.render_as_string(hide_password=True)} is not usable: {first}{hint}"
 

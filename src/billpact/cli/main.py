@@ -9,13 +9,21 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlalchemy.exc import DBAPIError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from sqlalchemy.exc import DBAPIError
 
 from billpact.billing import service as billing
 from billpact.cli.common import (
-    DbOption, JsonOption, database_problem, engine_for, err, fail, out, print_json, unit_of_work,
+    DbOption,
+    JsonOption,
+    database_problem,
+    engine_for,
+    err,
+    fail,
+    out,
+    print_json,
+    unit_of_work,
 )
 from billpact.db.migrate import upgrade
 from billpact.errors import InvalidInput

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -38,7 +39,7 @@ def amendment_problems(session: Session, doc: m.ImportFile) -> list[str]:
     return problems
 
 
-def _progress_below_billed(session: Session, row: Contract, versions: list[tuple[object, m.Contract]],
+def _progress_below_billed(session: Session, row: Contract, versions: list[tuple[date, m.Contract]],
                            where: str) -> list[str]:
     billed: dict[tuple[str, str], Decimal] = {
         (term or "", item or ""): amount for term, item, amount in session.execute(
@@ -63,15 +64,15 @@ def _progress_below_billed(session: Session, row: Contract, versions: list[tuple
     return problems
 
 
-def _billed_installments_dropped(session: Session, row: Contract, versions: list[tuple[object, m.Contract]],
+def _billed_installments_dropped(session: Session, row: Contract, versions: list[tuple[date, m.Contract]],
                                  where: str) -> list[str]:
     billed: dict[str, set[str]] = defaultdict(set)
     for key in session.scalars(select(BilledItem.item_key).join(Invoice, Invoice.pk == BilledItem.invoice_pk)
                                .where(BilledItem.contract_pk == row.pk, Invoice.status.in_(FIXED_STATUSES),
                                       BilledItem.item_key.like("fixed:%"))):
-        _, term, day = key.split(":", 2)
-        billed[term].add(day)
-    problems = []
+        _, term_key, billed_day = key.split(":", 2)
+        billed[term_key].add(billed_day)
+    problems: list[str] = []
     for day, contract in versions:
         keys = term_keys([t.model_dump() for t in contract.terms])
         for key, term in zip(keys, contract.terms, strict=True):

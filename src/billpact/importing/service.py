@@ -44,10 +44,10 @@ def import_document(session: Session, raw: Any, *, upsert: bool = False) -> Impo
         doc = contracts_as_amendments(session, doc)
     doc = _without_stored_amendments(session, doc, upsert)
     stored = stored_state(session, doc)
-    problems = [str(p) for p in validate_rules(doc, stored, upsert=upsert)]
-    problems += amendment_problems(session, doc) if not problems else []
-    if problems:
-        raise InvalidInput(problems, "import")
+    refused = [str(p) for p in validate_rules(doc, stored, upsert=upsert)]
+    refused += amendment_problems(session, doc) if not refused else []
+    if refused:
+        raise InvalidInput(refused, "import")
     return _load(session, doc, stored, upsert)
 
 
