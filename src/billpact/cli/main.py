@@ -78,7 +78,7 @@ def bill(through: Annotated[str, typer.Option(help="Bill every billing date up t
         made = set(result.created)
         if issue:
             made |= {inv.pk for inv in invoices.issue_drafts(session, until, when, contracts=contract)}
-        created = [inv for inv in invoices.listing(session) if inv.pk in made]
+        created = invoices.listing(session, pks=sorted(made))
         views = invoices.views(session, created)
         if dry_run:
             session.rollback()

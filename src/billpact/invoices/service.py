@@ -41,7 +41,7 @@ def views(session: Session, invoices: Sequence[Invoice]) -> list[dict[str, Any]]
 
 
 def listing(session: Session, *, client: str | None = None, contract: str | None = None,
-            status: str | None = None) -> list[Invoice]:
+            status: str | None = None, pks: Sequence[int] | None = None) -> list[Invoice]:
     query = (select(Invoice).join(Contract, Contract.pk == Invoice.contract_pk)
              .join(Client, Client.pk == Invoice.client_pk).where(Invoice.is_hold.is_(False)))
     if client:
@@ -50,6 +50,10 @@ def listing(session: Session, *, client: str | None = None, contract: str | None
         query = query.where(Contract.code == contract)
     if status:
         query = query.where(Invoice.status == status)
+    if pks is not None:
+        if not pks:
+            return []
+        query = query.where(Invoice.pk.in_(list(pks)))
     query = query.order_by(Invoice.invoice_date, codepoint_order(Client.code, session),
                            codepoint_order(Contract.code, session), Invoice.pk)
     return list(session.scalars(query))
