@@ -23,9 +23,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, func, insert, select
+from sqlalchemy import Connection, Engine, Table, func, insert, select
 
 from billpact.clients.models import Client
 from billpact.contracts.history import amended_versions
@@ -76,7 +76,7 @@ class ContractPlan:
     new_cap: Decimal | None = None
 
     def written(self, client: m.Client) -> m.Contract:
-        nte = None if self.cap is None else m.NotToExceed(amount=self.cap, excess=self.excess)  # type: ignore[arg-type]
+        nte = None if self.cap is None else m.NotToExceed(amount=self.cap, excess=self.excess)
         return m.Contract(
             id=self.code, client=client.id, title=f"Engineering services {self.code} (T&M)", start=self.start,
             end=self.end, cycle="monthly", not_to_exceed=nte,
@@ -175,7 +175,10 @@ def plan(contracts: int = 2000, entries: int = 1_000_000, seed: int = 2026, year
 
 
 def time_rows(p: Plan) -> Iterator[dict[str, Any]]:
-    """Every time entry, month by month (as monthly timesheet imports arrive), each contract's by date."""
+    """Every time entry, month by month (as monthly timesheet imports arrive), each contract's by date.
+
+    `contract_pk` is the contract's index in the plan until `generate` replaces it with the stored pk.
+    """
     rng = random.Random(p.seed * 7919 + 1)
     months = [calendar_period("monthly", date(p.year, mo, 1)) for mo in range(1, 13)]
     spread = []  # per contract: entries per month, in proportion to its working days × a monthly swing
@@ -188,18 +191,22 @@ def time_rows(p: Plan) -> Iterator[dict[str, Any]]:
             count = spread[c.index][mo]
             if not count:
                 continue
-            days = _workdays(max(c.start, period.start), period.end)
+            workdays = _workdays(max(c.start, period.start), period.end)
             per_day = len(c.team) * ENTRIES_PER_PERSON_DAY
-            slots = sorted(rng.sample(range(len(days) * per_day), count))  # one slot = one entry of a person-day
+            slots = sorted(rng.sample(range(len(workdays) * per_day), count))  # one slot = one entry of a person-day
             hours = rng.choices(HOURS, weights=HOURS_WEIGHTS, k=count)
             for slot, h in zip(slots, hours, strict=True):
                 seq += 1
                 person, role = c.team[(slot % per_day) // ENTRIES_PER_PERSON_DAY]
                 overtime = rng.random() < OVERTIME_SHARE
-                yield {"ext_id": f"T-{seq:08d}", "contract_pk": c.index, "date": days[slot // per_day],
+                yield {"ext_id": f"T-{seq:08d}", "contract_pk": c.index, "date": workdays[slot // per_day],
                        "period_end": period.end, "person": person, "role": role,
                        "hours": rng.choice(OVERTIME_HOURS) if overtime else h, "overtime": overtime,
                        "note": rng.choice(NOTES) if rng.random() < 0.1 else None}
+
+
+def _table(model: Any) -> Table:
+    return cast(Table, model.__table__)
 
 
 def _chunks(rows: Iterator[dict[str, Any]], size: int = CHUNK) -> Iterator[list[dict[str, Any]]]:
@@ -220,10 +227,10 @@ def _insert_returning(conn: Connection, table: Any, rows: list[dict[str, Any]]) 
 
 def _contracts(conn: Connection, p: Plan) -> tuple[list[int], int]:
     """Organization, clients, contracts, amendments and versions; returns contract pks and amendments."""
-    conn.execute(insert(Organization.__table__), [{"pk": 1, "name": "Bench Engineering Ltd", "currency": "USD",
+    conn.execute(insert(_table(Organization)), [{"pk": 1, "name": "Bench Engineering Ltd", "currency": "USD",
                                                    "invoice_series": "INV-{seq:06d}",
                                                    "credit_note_series": "CN-{seq:06d}"}])
-    client_pks = _insert_returning(conn, Client.__table__, [
+    client_pks = _insert_returning(conn, _table(Client), [
         {"code": c.id, "name": c.name, "currency": c.currency, "payment_terms": c.payment_terms,
          "tax_rate": c.tax_rate, "email": c.email} for c in p.clients])
     contract_rows, written, amendments = [], [], []
@@ -237,7 +244,7 @@ def _contracts(conn: Connection, p: Plan) -> tuple[list[int], int]:
                               "currency": model.currency or client.currency, "cycle": model.cycle,
                               "start": model.start, "end": versions[-1][1].end,
                               "written": model.model_dump(mode="json"), "closed_on": None})
-    contract_pks = _insert_returning(conn, Contract.__table__, contract_rows)
+    contract_pks = _insert_returning(conn, _table(Contract), contract_rows)
     version_rows = []
     for pk, (_model, amendment, versions) in zip(contract_pks, written, strict=True):
         if amendment is not None:
@@ -248,8 +255,8 @@ def _contracts(conn: Connection, p: Plan) -> tuple[list[int], int]:
                                  "valid_from": date.min if no == 0 else valid_from,
                                  "valid_until": versions[no + 1][0] if no + 1 < len(versions) else None})
     if amendments:
-        conn.execute(insert(Amendment.__table__), amendments)
-    conn.execute(insert(ContractVersion.__table__), version_rows)
+        conn.execute(insert(_table(Amendment)), amendments)
+    conn.execute(insert(_table(ContractVersion)), version_rows)
     return contract_pks, len(amendments)
 
 
@@ -268,10 +275,10 @@ def generate(engine: Engine, contracts: int = 2000, entries: int = 1_000_000, se
         if sqlite:
             _pragma(conn, "synchronous=OFF")  # a benchmark load: durability is not the point
         with conn.begin():
-            if conn.scalar(select(func.count()).select_from(Contract.__table__)):
+            if conn.scalar(select(func.count()).select_from(_table(Contract))):
                 raise RuntimeError("the database already holds contracts: generate into an empty one")
             contract_pks, amendments = _contracts(conn, p)
-        table = TimeEntry.__table__
+        table = _table(TimeEntry)
         written = 0
         trans = conn.begin()
         for chunk in _chunks(time_rows(p)):

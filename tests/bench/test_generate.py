@@ -11,6 +11,7 @@ from bench.generate import Plan, generate, plan, time_rows
 from sqlalchemy import Boolean, Column, Date, Engine, Integer, MetaData, String, Table, func, select, text
 
 from billpact.billing import service as billing
+from billpact.billing.repository import entry_billing
 from billpact.clients.models import Client
 from billpact.contracts.models import Amendment, Contract, ContractVersion
 from billpact.db.migrate import upgrade
@@ -107,8 +108,10 @@ def test_generated_time_bills_hours_times_rate(db: str) -> None:
         result = billing.run(session, THROUGH)
     assert result.created
     with engine.connect() as conn:
-        assert conn.scalar(select(func.count()).select_from(TimeEntry.__table__)
-                           .where((TimeEntry.invoice_pk.is_(None)) | (TimeEntry.line_pk.is_(None)))) == 0
+        covered = entry_billing("time").subquery()
+        assert conn.scalar(select(func.count()).select_from(covered).where(covered.c.line_pk.is_(None))) == 0
+        assert conn.scalar(select(func.count()).select_from(covered)) == conn.scalar(
+            select(func.count()).select_from(TimeEntry.__table__))  # each entry covered exactly once
         # Σ time lines = Σ over (invoice, role, unit price, overtime) of round(Σ hours × unit), from the plan's rates.
         rates = _rate_table(conn, p)
         expected_cents = conn.scalar(text(
@@ -153,7 +156,7 @@ def _rate_table(conn: Any, p: Plan) -> Table:
     return rates
 
 
-def _capped_billed(conn: Any) -> dict[int, Decimal]:
+def _capped_billed(conn: Any) -> dict[str, Decimal]:
     query = (select(Contract.code, func.sum(InvoiceLine.amount))
              .join(Invoice, Invoice.pk == InvoiceLine.invoice_pk).join(Contract, Contract.pk == Invoice.contract_pk)
              .where(InvoiceLine.kind.in_(("time", "cap_adjustment"))).group_by(Contract.code))

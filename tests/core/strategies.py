@@ -2,7 +2,9 @@
 
 Every document these strategies draw passes the importer's validation (`valid_document` checks
 it), so a failing property is about billing, never about a malformed input. Money is drawn as
-integer counts of the currency's minor unit, so every written amount is exact in its currency.
+integer counts of the currency's minor unit, so every written amount is exact in its currency
+(except with `loose=True`, which writes the 4 decimals the importer accepts). Also here: the
+independent oracles the properties compare with (half-up rounding, the calendar of spec §3).
 """
 
 from __future__ import annotations
@@ -67,8 +69,9 @@ def composition(draw: st.DrawFn, total: int, parts: int, *, positive: bool) -> l
         cuts: list[int] = []
         while len(cuts) < parts - 1:
             cut = between(draw, 1, total - 1)
-            if cut not in cuts:
-                cuts.append(cut)
+            while cut in cuts:               # the next free one (there is one: parts ≤ total)
+                cut = cut % (total - 1) + 1
+            cuts.append(cut)
         cuts.sort()
     else:
         cuts = sorted(between(draw, 0, total) for _ in range(parts - 1))
@@ -210,7 +213,7 @@ class Spec:
 
     raw: dict[str, Any]
     through: date                  # on or after every billing date of every item
-    last_event: date               # the latest dated event (time, expense, ...)
+    last_event: date               # the latest dated thing (events, amendments, the contracts' ends)
     contracts: list[str] = field(default_factory=list)
 
 

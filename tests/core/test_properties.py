@@ -210,8 +210,9 @@ def check_cap(contract: Contract, drafts: list[InvoiceDraft]) -> None:
             taxable_cut = sum((x.amount for x in cuts if x.taxable), Decimal(0))
             assert Fraction(taxable_cut) == half_up(Fraction(cut) * Fraction(taxable_n) / Fraction(n), e)
         room = max(cap.amount - billed - n - cut, Decimal(0)) if not cut else Decimal(0)
-        period = (d.period_start, d.period_end)
-        if any(period[0] <= g <= period[1] for g in grew):
+        # the freed room is an item dated the amendment's effective date: it bills at the end of its
+        # period (§3), so on that invoice (an advance fee may bill earlier in the same period)
+        if any(contract_span(contract.cycle, contract.start, contract.end, g)[1] == d.billing_date for g in grew):
             assert released == min(held, room), (
                 f"{d.billing_date}: held {held}, room {room}: released {released}")
         else:
@@ -230,7 +231,7 @@ def check_cap(contract: Contract, drafts: list[InvoiceDraft]) -> None:
         assert held >= 0
 
 
-@settings(SLOW, max_examples=80)
+@settings(SLOW, max_examples=200)
 @given(documents(kinds=("time", "expense", "resale", "recurring", "progress"), cap="always", retainage="maybe",
                  amendments=True, max_time=12, min_kinds=2, cap_max=4_000, min_amendments=1, cap_weight=6),
        st.data())
@@ -278,10 +279,10 @@ def check_draft(contract: Contract, d: InvoiceDraft, outstanding: Decimal, doc: 
     kinds = terms.retainage.kinds if terms.retainage else frozenset()
     retainable = sum((x.retainable for x in d.lines), Decimal(0))
     assert Fraction(t.retainage_held) == half_up(Fraction(retainable) * Fraction(rate), e)
-    # line order (§8): by kind, then role / category / date within a kind, the taxable cap line first
+    # line order (§8, §9): by kind, then role / category / date within a kind, the taxable cap line first
     ranks = [LINE_ORDER.index(x.kind) for x in d.lines]
     assert ranks == sorted(ranks), [x.kind for x in d.lines]
-    for kind in ("time", "expense", "resale"):
+    for kind in ("time", "expense", "resale", "retainage_release"):
         subjects = [x.sort_key[0] for x in d.lines if x.kind == kind]
         assert subjects == sorted(subjects), (kind, subjects)
     cap_taxable = [x.taxable for x in d.lines if x.kind == "cap_adjustment"]
@@ -305,11 +306,11 @@ def check_draft(contract: Contract, d: InvoiceDraft, outstanding: Decimal, doc: 
     # retainage releases (§5.6, §9): of what EARLIER invoices held, one line per event, in date order
     for x in (x for x in d.lines if x.kind == "retainage_release"):
         (_tag, index), = x.origin.refs
-        event = doc.retainage_releases[index]  # type: ignore[index]
-        if event.percent is not None:
-            want = Fraction(half_up(Fraction(outstanding) * Fraction(event.percent), e))
-        elif event.amount is not None:  # that amount, rounded (§5.6), at most what is held
-            want = half_up(min(Fraction(event.amount), Fraction(outstanding)), e)
+        release = doc.retainage_releases[index]  # type: ignore[index]
+        if release.percent is not None:
+            want = Fraction(half_up(Fraction(outstanding) * Fraction(release.percent), e))
+        elif release.amount is not None:  # that amount, rounded (§5.6), at most what is held
+            want = half_up(min(Fraction(release.amount), Fraction(outstanding)), e)
         else:
             want = Fraction(outstanding)
         assert Fraction(x.amount) == want, (x.description, outstanding)
@@ -338,6 +339,61 @@ def test_lines_add_up(spec: Spec) -> None:
             assert d.due_date == due_on(terms.payment_terms, d.billing_date)
             assert terms.payment_terms == (written.payment_terms or client.payment_terms)
             outstanding = check_draft(contract, d, outstanding, doc)
+            check_line_sources(contract, d, items_of(doc, contract), doc)
+        check_progress_totals(contract, results[cid].drafts, doc)
+
+
+def check_line_sources(contract: Contract, d: InvoiceDraft, items: Items, doc: ImportFile) -> None:
+    """Each time / expense / resale / milestone line from the items it names: hours and costs summed
+    before multiplying (§1), rates and markups of the version in force on the item's date (§4, §8)."""
+    e = CURRENCIES[contract.currency]
+    time_items = {t.ref: t for t in items.time}
+    expense_items = {x.ref: x for x in items.expenses}
+    for x in d.lines:
+        if x.kind == "time":
+            group = [time_items[r] for r in x.origin.refs]
+            assert {(t.role, t.overtime) for t in group} == {(x.sort_key[0], "(overtime)" in x.description)}
+            assert x.quantity == sum((t.hours for t in group), Decimal(0))
+            for t in group:
+                term = next(tt for tt in contract.versions[t.version].of_kind("time") if t.role in tt.rates)
+                rate = term.rates[t.role]  # type: ignore[union-attr]
+                unit = half_up(Fraction(rate) * Fraction(term.overtime_multiplier), e) if t.overtime \
+                    else Fraction(rate)  # type: ignore[union-attr]
+                assert Fraction(x.unit_price) == unit, (t, x.unit_price, unit)
+        elif x.kind == "expense":
+            group = [expense_items[r] for r in x.origin.refs]
+            assert {g.category for g in group} == {x.sort_key[0]} and all(g.billable for g in group)
+            markups = {contract.versions[g.version].of_kind("expense")[0].markup for g in group}  # type: ignore[union-attr]
+            assert len(markups) == 1
+            cost = sum((Fraction(g.cost) for g in group), Fraction(0))
+            assert Fraction(x.amount) == half_up(cost * (1 + Fraction(markups.pop())), e), x
+        elif x.kind == "resale":
+            (_tag, index), = x.origin.refs
+            sale = doc.resales[index]  # type: ignore[index]
+            markup = contract.on(sale.date).of_kind("resale")[0].markup  # type: ignore[union-attr]
+            unit = Fraction(sale.unit_price) if sale.unit_price is not None else \
+                half_up(Fraction(sale.unit_cost or 0) * (1 + Fraction(markup)), e)
+            assert (x.quantity, Fraction(x.unit_price)) == (sale.quantity, unit), x
+        elif x.kind == "milestone":
+            key = x.origin.term
+            written = next(c for c in doc.contracts if c.id == contract.id)
+            term = next(t for t in written.terms if getattr(t, "id", None) == key)
+            want = Fraction(term.amount) if term.amount is not None else \
+                half_up(Fraction(written.value) * Fraction(term.percent), e)  # type: ignore[arg-type]
+            assert Fraction(x.amount) == want, x
+
+
+def check_progress_totals(contract: Contract, drafts: list[InvoiceDraft], doc: ImportFile) -> None:
+    """Over a whole run, each schedule-of-values item bills round(value × its latest percent) (§4)."""
+    e = CURRENCIES[contract.currency]
+    written = next(c for c in doc.contracts if c.id == contract.id)
+    for term in (t for t in written.terms if t.kind == "progress"):
+        for item, value in term.items.items():  # type: ignore[union-attr]
+            reports = [p for p in doc.progress if p.contract == contract.id and p.item == item]
+            billed = sum((x.amount for d in drafts for x in d.lines
+                          if x.kind == "progress" and x.sort_key[0] == item), Decimal(0))
+            latest = max(reports, key=lambda p: p.date).percent if reports else Decimal(0)
+            assert Fraction(billed) == half_up(Fraction(value) * Fraction(latest), e), (item, billed, latest)
 
 
 @SLOW
@@ -401,6 +457,7 @@ def test_every_item_is_consumed_once_or_skipped(spec: Spec) -> None:
         assert {k for k in keys if k.startswith("recurring:")} == recurring_keys(contract, spec.through)
         # skipped items are only expenses, each with a reason
         assert all(ref[0] == "expense" for ref in skipped)
+        assert all(f.reason for f in result.findings if f.refs)
         for ref in skipped:
             assert ref in {e.ref for e in items.expenses}
 
@@ -408,7 +465,9 @@ def test_every_item_is_consumed_once_or_skipped(spec: Spec) -> None:
 # ================================================================ 6. recurring proration
 
 @st.composite
-def recurring_documents(draw: st.DrawFn) -> dict[str, Any]:
+def recurring_documents(draw: st.DrawFn) -> tuple[dict[str, Any], date]:
+    """A recurring fee (advance or arrears) on any cycle, clipped by start and end, with its amount
+    amended, the term removed, or a second fee added mid-way (§4, §9); and the last date of interest."""
     currency = draw(st.sampled_from(sorted(CURRENCIES)))
     e = CURRENCIES[currency]
     cycle = draw(st.sampled_from(CYCLES))
@@ -439,8 +498,8 @@ def recurring_documents(draw: st.DrawFn) -> dict[str, Any]:
                                 "terms": [support, {"kind": "time", "rates": {"engineer": "100"}}]}
     if end is not None:
         contract["end"] = end
-    return {"clients": [{"id": "CL", "name": "Client", "currency": currency, "payment_terms": "net30"}],
-            "contracts": [contract], "amendments": amendments, "_horizon": horizon}
+    return ({"clients": [{"id": "CL", "name": "Client", "currency": currency, "payment_terms": "net30"}],
+             "contracts": [contract], "amendments": amendments}, horizon)
 
 
 def expected_recurring(contract: Contract, through: date) -> Counter[tuple[str, date, Decimal]]:
@@ -476,8 +535,8 @@ def expected_recurring(contract: Contract, through: date) -> Counter[tuple[str, 
 
 @FAST
 @given(recurring_documents())
-def test_recurring_lines_are_prorated_by_days(raw: dict[str, Any]) -> None:
-    horizon = raw.pop("_horizon")
+def test_recurring_lines_are_prorated_by_days(case: tuple[dict[str, Any], date]) -> None:
+    raw, horizon = case
     doc = valid_document(raw)
     contract = contracts_of(doc)["C-R"]
     through = horizon + timedelta(days=95)
@@ -489,9 +548,24 @@ def test_recurring_lines_are_prorated_by_days(raw: dict[str, Any]) -> None:
 
 # ================================================================ 7. rounding
 
+@st.composite
+def scaled_values(draw: st.DrawFn) -> tuple[str, int, int]:
+    """(currency, units, scale): the value units × 10^-scale; often an exact tie at the minor unit
+    (…5 one digit below it, then zeros), since random digits almost never are one."""
+    code = draw(st.sampled_from([*sorted(CURRENCIES), "EUR", "BHD"]))
+    e = Currency.of(code).exponent
+    scale = draw(st.integers(0, 9))
+    units = draw(st.integers(-(10**15), 10**15))
+    if scale > e and draw(st.booleans()):
+        step = 10 ** (scale - e)
+        units = (units // step) * step + draw(st.sampled_from((1, -1))) * step // 2
+    return code, units, scale
+
+
 @settings(deadline=None, max_examples=300)
-@given(st.sampled_from([*sorted(CURRENCIES), "EUR", "BHD"]), st.integers(-(10**15), 10**15), st.integers(0, 9))
-def test_quantize_is_half_up_at_the_minor_unit(code: str, units: int, scale: int) -> None:
+@given(scaled_values())
+def test_quantize_is_half_up_at_the_minor_unit(value_case: tuple[str, int, int]) -> None:
+    code, units, scale = value_case
     currency = Currency.of(code)
     value = Decimal(units).scaleb(-scale)            # units × 10^-scale, exactly
     e = currency.exponent

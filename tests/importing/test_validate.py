@@ -179,7 +179,7 @@ def test_fixed_schedule_amount_and_schedule_amended_together_is_fine() -> None:
                     "terms.FEE.amount": "150.00",
                     "terms.FEE.schedule": [
                         {"date": "2026-03-31", "amount": "100.00"},
-                        {"date": "2026-06-30", "percent": "0.3333333333333333333333333333"},
+                        {"date": "2026-06-30", "percent": "0.333333"},
                     ],
                 },
             }

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from billpact.billing.models import EntryLink
 from billpact.clients.models import Client
 from billpact.contracts.history import build_contract
 from billpact.contracts.models import Amendment, Contract, ContractVersion
@@ -148,36 +149,66 @@ def _version_join(model: Any) -> Any:
                 or_(ContractVersion.valid_until.is_(None), model.date < ContractVersion.valid_until))
 
 
-def time_groups(through: date) -> Any:
-    return (select(TimeEntry.contract_pk, TimeEntry.period_end, ContractVersion.version_no, TimeEntry.role,
-                   TimeEntry.overtime, func.sum(TimeEntry.hours).label("hours"),
-                   func.count().label("entries"), func.min(TimeEntry.date).label("first"))
-            .join(ContractVersion, _version_join(TimeEntry))
-            .where(TimeEntry.date <= through, _open(TimeEntry, through))
-            .group_by(TimeEntry.contract_pk, TimeEntry.period_end, ContractVersion.version_no, TimeEntry.role,
-                      TimeEntry.overtime))
+def _coverage(source: str, through: date) -> Any:
+    """Per group, the highest entry pk already consumed — by fixed invoices, skips, or drafts past
+    `through` (the drafts up to `through` are rebuilt, so their entries count as open)."""
+    return (select(EntryLink.contract_pk, EntryLink.period_end, EntryLink.subject, EntryLink.flag,
+                   func.max(EntryLink.upto_pk).label("upto"))
+            .outerjoin(Invoice, Invoice.pk == EntryLink.invoice_pk)
+            .where(EntryLink.source == source,
+                   or_(EntryLink.invoice_pk.is_(None), Invoice.status != "draft", Invoice.billing_date > through))
+            .group_by(EntryLink.contract_pk, EntryLink.period_end, EntryLink.subject, EntryLink.flag)
+            .subquery(f"covered_{source}"))
 
 
-def expense_groups(through: date) -> Any:
-    return (select(Expense.contract_pk, Expense.period_end, ContractVersion.version_no, Expense.category,
-                   Expense.billable, func.sum(Expense.amount).label("cost"), func.count().label("entries"),
-                   func.min(Expense.date).label("first"))
-            .join(ContractVersion, _version_join(Expense))
-            .where(Expense.date <= through, Expense.skip_reason.is_(None), _open(Expense, through))
-            .group_by(Expense.contract_pk, Expense.period_end, ContractVersion.version_no, Expense.category,
-                      Expense.billable))
+def open_groups(source: str, through: date, watermark: int) -> Any:
+    """Open entries summed per (contract, calendar period, rate version, role/category, flag)."""
+    model: Any = TimeEntry if source == "time" else Expense
+    subject = model.role if source == "time" else model.category
+    flag = model.overtime if source == "time" else model.billable
+    quantity = model.hours if source == "time" else model.amount
+    covered = _coverage(source, through)
+    after = func.coalesce(covered.c.upto, 0)
+    return (select(model.contract_pk, model.period_end, ContractVersion.version_no, subject.label("subject"),
+                   flag.label("flag"), func.sum(quantity).label("quantity"), func.count().label("entries"),
+                   func.min(model.date).label("first"), after.label("after"))
+            .join(ContractVersion, _version_join(model))
+            .outerjoin(covered, and_(covered.c.contract_pk == model.contract_pk,
+                                     covered.c.period_end == model.period_end,
+                                     covered.c.subject == subject, covered.c.flag == flag))
+            .where(model.date <= through, model.pk <= watermark, model.pk > after)
+            .group_by(model.contract_pk, model.period_end, ContractVersion.version_no, subject, flag, after))
 
 
-def pending(session: Session, through: date) -> dict[int, Pending]:
+def watermarks(session: Session) -> dict[str, int]:
+    """The highest entry pk of each source: what a run may consume (taken under the lock)."""
+    return {"time": session.scalar(select(func.coalesce(func.max(TimeEntry.pk), 0))) or 0,
+            "expense": session.scalar(select(func.coalesce(func.max(Expense.pk), 0))) or 0}
+
+
+def entry_billing(source: str) -> Any:
+    """Each entry with the link(s) covering it: (entry pk, invoice pk, line pk, skip reason)."""
+    model: Any = TimeEntry if source == "time" else Expense
+    subject = model.role if source == "time" else model.category
+    flag = model.overtime if source == "time" else model.billable
+    return (select(model.pk.label("entry"), EntryLink.invoice_pk, EntryLink.line_pk, EntryLink.skip_reason)
+            .outerjoin(EntryLink, and_(EntryLink.source == source, EntryLink.contract_pk == model.contract_pk,
+                                       EntryLink.period_end == model.period_end, EntryLink.subject == subject,
+                                       EntryLink.flag == flag, model.date >= EntryLink.valid_from,
+                                       model.date < EntryLink.valid_until, model.pk > EntryLink.after_pk,
+                                       model.pk <= EntryLink.upto_pk)))
+
+
+def pending(session: Session, through: date, marks: dict[str, int]) -> dict[int, Pending]:
     out: dict[int, Pending] = defaultdict(Pending)
-    for r in session.execute(time_groups(through)):
-        key = (r.period_end, r.version_no, r.role, bool(r.overtime), r.entries)
+    for r in session.execute(open_groups("time", through, marks["time"])):
+        key = (r.period_end, r.version_no, r.subject, bool(r.flag), r.entries, r.after)
         out[r.contract_pk].time.append(core_items.TimeItem(
-            r.first, r.version_no, r.role, bool(r.overtime), Decimal(r.hours), r.entries, ("time", key)))
-    for r in session.execute(expense_groups(through)):
-        key = (r.period_end, r.version_no, r.category, bool(r.billable), r.entries)
+            r.first, r.version_no, r.subject, bool(r.flag), Decimal(r.quantity), r.entries, ("time", key)))
+    for r in session.execute(open_groups("expense", through, marks["expense"])):
+        key = (r.period_end, r.version_no, r.subject, bool(r.flag), r.entries, r.after)
         out[r.contract_pk].expenses.append(core_items.ExpenseItem(
-            r.first, r.version_no, r.category, bool(r.billable), Decimal(r.cost), r.entries, ("expense", key)))
+            r.first, r.version_no, r.subject, bool(r.flag), Decimal(r.quantity), r.entries, ("expense", key)))
     for res in session.scalars(select(Resale).where(Resale.date <= through, _open(Resale, through))
                                .order_by(Resale.pk)):
         out[res.contract_pk].resales.append(core_items.ResaleItem(
@@ -223,20 +254,9 @@ def draft_consumed(session: Session, invoice_pks: list[int]) -> dict[int, set[An
     out: dict[int, set[Any]] = defaultdict(set)
     if not invoice_pks:
         return out
-    for r in session.execute(
-            select(TimeEntry.invoice_pk, TimeEntry.period_end, ContractVersion.version_no, TimeEntry.role,
-                   TimeEntry.overtime, func.count())
-            .join(ContractVersion, _version_join(TimeEntry)).where(TimeEntry.invoice_pk.in_(invoice_pks))
-            .group_by(TimeEntry.invoice_pk, TimeEntry.period_end, ContractVersion.version_no, TimeEntry.role,
-                      TimeEntry.overtime)):
-        out[r[0] or 0].add(("time", (r[1], r[2], r[3], bool(r[4]), r[5])))
-    for r in session.execute(
-            select(Expense.invoice_pk, Expense.period_end, ContractVersion.version_no, Expense.category,
-                   Expense.billable, func.count())
-            .join(ContractVersion, _version_join(Expense)).where(Expense.invoice_pk.in_(invoice_pks))
-            .group_by(Expense.invoice_pk, Expense.period_end, ContractVersion.version_no, Expense.category,
-                      Expense.billable)):
-        out[r[0] or 0].add(("expense", (r[1], r[2], r[3], bool(r[4]), r[5])))
+    for link in session.scalars(select(EntryLink).where(EntryLink.invoice_pk.in_(invoice_pks))):
+        out[link.invoice_pk or 0].add((link.source, (link.period_end, link.version_no, link.subject, link.flag,
+                                                     link.entries, link.after_pk)))
     for model, tag in ((Resale, "resale"), (RetainageRelease, "release"), (ProgressReport, "progress")):
         for invoice_pk, pk in session.execute(select(model.invoice_pk, model.pk)
                                               .where(model.invoice_pk.in_(invoice_pks))):

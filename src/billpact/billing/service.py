@@ -1,31 +1,39 @@
 """The billing run (`billpact bill`): one transaction that turns unbilled items into drafts.
 
-Per contract: read the ledger of fixed invoices and the pending items (summed
-in SQL), let the pure engine build the drafts, then store only what changed —
-a draft identical to the one already stored is left alone, so a second run
-creates nothing. Items are linked to their lines with set-based UPDATEs.
+Per contract: read the ledger of fixed invoices and the open items (summed in
+SQL), let the pure engine build the drafts, then store only what changed — a
+draft identical to the one already stored is left alone, so a second run
+creates nothing. Drafts are written in batches with multi-row INSERTs, and
+what they consumed is recorded per group (`EntryLink`), never per entry.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, bindparam, delete, update
+from sqlalchemy import Table, bindparam, delete, insert, update
 from sqlalchemy.orm import Session
 
+from billpact.billing import lock
 from billpact.billing import repository as repo
+from billpact.billing.models import FAR, EntryLink
 from billpact.core import engine
 from billpact.core.invoice import Finding, InvoiceDraft, Line
 from billpact.core.items import Ref
-from billpact.events.models import Expense, ProgressReport, Resale, RetainageRelease, TimeEntry
+from billpact.events.models import ProgressReport, Resale, RetainageRelease
 from billpact.invoices.models import BilledItem, Invoice, InvoiceLine
 
-FAR = date(9999, 12, 31)
 Progress = Callable[[int, int], None]
+BATCH = 2000  # drafts per write batch: bounded memory, few round trips
+ROW_LINKS = {"resale": Resale, "progress": ProgressReport, "release": RetainageRelease}
+INVOICE: Table = cast(Table, Invoice.__table__)
+LINE: Table = cast(Table, InvoiceLine.__table__)
+LINK: Table = cast(Table, EntryLink.__table__)
+BILLED: Table = cast(Table, BilledItem.__table__)
 
 
 @dataclass
@@ -38,163 +46,177 @@ class RunResult:
 def run(session: Session, through: date, *, contracts: Sequence[str] | None = None,
         on_progress: Progress | None = None) -> RunResult:
     """Create or rebuild the drafts of every billing date up to `through`. The caller owns the transaction."""
+    lock.take(session)
+    marks = repo.watermarks(session)
     stored = {s.pk: s for s in repo.contracts(session, list(contracts) if contracts else None)}
     ledgers = repo.ledgers(session, stored)
-    pending = repo.pending(session, through)
+    pending = repo.pending(session, through, marks)
     existing = repo.drafts(session, through)
     consumed = repo.draft_consumed(session, [inv.pk for rows in existing.values() for inv, _ in rows])
     result = RunResult(contracts=len(stored))
-    links = _Links()
+    batch = _Batch(session, marks)
     for done, (pk, contract) in enumerate(stored.items(), 1):
         outcome = engine.bill(contract.core, ledgers[pk], pending[pk].items(), through)
         result.findings += [(contract.core.id, f) for f in outcome.findings]
-        old = {inv.billing_date: (inv, lines) for inv, lines in existing.get(pk, [])}
+        old = {inv.billing_date: inv for inv, _lines in existing.get(pk, [])}
+        lines_of = {inv.pk: lines for inv, lines in existing.get(pk, [])}
         for draft in outcome.drafts:
             previous = old.pop(draft.billing_date, None)
-            if previous is not None and _same(draft, previous[1], consumed[previous[0].pk]):
+            if previous is not None and _same(draft, lines_of[previous.pk], consumed[previous.pk]):
                 continue
-            invoice = _store(session, contract, draft, previous[0] if previous else None, links, through)
-            if not draft.is_hold:
-                result.created.append(invoice.pk)
-        for invoice, _lines in old.values():  # drafts whose items are gone (voided, moved)
-            links.unlink.append(invoice.pk)
-            session.delete(invoice)
-        links.skips += [(pk, f) for f in outcome.findings if f.refs and f.refs[0][0] == "expense"]
+            batch.add(contract, draft, previous)
+        batch.dropped += [inv.pk for inv in old.values()]  # drafts whose items are gone
+        batch.skipped += [(contract, f) for f in outcome.findings if f.refs and f.refs[0][0] == "expense"]
+        if len(batch.drafts) >= BATCH:
+            result.created += batch.write()
         if on_progress:
             on_progress(done, len(stored))
-    links.write(session, stored)
+    result.created += batch.write()
     return result
 
 
-# ---------------------------------------------------------------- comparing and storing drafts
+# ---------------------------------------------------------------- comparing drafts
 
-def _line_key(kind: str, description: str, quantity: Decimal, unit_price: Decimal, amount: Decimal,
-              taxable: bool, retainable: Decimal) -> tuple[Any, ...]:
-    return (kind, description, Decimal(quantity), Decimal(unit_price), Decimal(amount), bool(taxable),
-            Decimal(retainable))
+def _line_key(line: Line | InvoiceLine) -> tuple[Any, ...]:
+    return (line.kind, line.description, Decimal(line.quantity), Decimal(line.unit_price), Decimal(line.amount),
+            bool(line.taxable), Decimal(line.retainable))
 
 
 def _same(draft: InvoiceDraft, lines: list[InvoiceLine], consumed: set[Any]) -> bool:
-    mine = [_line_key(x.kind, x.description, x.quantity, x.unit_price, x.amount, x.taxable, x.retainable)
-            for x in draft.lines]
-    theirs = [_line_key(x.kind, x.description, x.quantity, x.unit_price, x.amount, x.taxable, x.retainable)
-              for x in lines]
-    return mine == theirs and set(draft.consumed) == consumed
+    return [_line_key(x) for x in draft.lines] == [_line_key(x) for x in lines] and set(draft.consumed) == consumed
 
+
+# ---------------------------------------------------------------- writing a batch
 
 @dataclass
-class _Links:
-    """Item → invoice/line links gathered during the run, written in bulk at the end."""
+class _Batch:
+    """Drafts to write, and drafts to drop, flushed together with set-based statements."""
 
-    unlink: list[int] = field(default_factory=list)                       # draft pks being rebuilt
-    groups: list[dict[str, Any]] = field(default_factory=list)            # time/expense groups
-    rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)   # resale/progress/release rows
-    skips: list[tuple[int, Finding]] = field(default_factory=list)
+    session: Session
+    marks: dict[str, int]
+    drafts: list[tuple[repo.Stored, InvoiceDraft, Invoice | None]] = field(default_factory=list)
+    dropped: list[int] = field(default_factory=list)
+    skipped: list[tuple[repo.Stored, Finding]] = field(default_factory=list)
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
 
-    def write(self, session: Session, stored: dict[int, repo.Stored]) -> None:
-        for model in (TimeEntry, Expense, Resale, ProgressReport, RetainageRelease):
-            if self.unlink:
-                session.execute(update(model).where(model.invoice_pk.in_(self.unlink))
-                                .values(invoice_pk=None, line_pk=None))
-        if self.unlink:
-            session.execute(delete(BilledItem).where(BilledItem.invoice_pk.in_(self.unlink)))
-        session.flush()
-        for tag, model, column in (("time", TimeEntry, TimeEntry.role), ("expense", Expense, Expense.category)):
-            params = [g for g in self.groups if g["tag"] == tag]
-            if params:
-                session.connection().execute(_group_update(model, column), params)
-        for tag, model in (("resale", Resale), ("progress", ProgressReport), ("release", RetainageRelease)):
-            params = self.rows.get(tag, [])
-            if params:
-                table: Any = model.__table__
-                session.connection().execute(update(table).where(table.c.pk == bindparam("row"))
-                                             .values(invoice_pk=bindparam("inv"), line_pk=bindparam("line")),
-                                             params)
-        if self.skips:
-            session.connection().execute(_group_update(Expense, Expense.category, skip=True),
-                                         [_skip_params(pk, f, stored[pk]) for pk, f in self.skips])
+    def add(self, contract: repo.Stored, draft: InvoiceDraft, previous: Invoice | None) -> None:
+        self.drafts.append((contract, draft, previous))
+
+    def write(self) -> list[int]:
+        conn = self.session.connection()
+        rebuilt = [prev.pk for _c, _d, prev in self.drafts if prev is not None]
+        self._clear(rebuilt + self.dropped)
+        if self.dropped:
+            conn.execute(delete(INVOICE).where(INVOICE.c.pk.in_(self.dropped)))
+        invoice_of = self._invoices()
+        line_of = self._lines(invoice_of)
+        self._links(invoice_of, line_of)
+        created = [invoice_of[(c.pk, d.billing_date)] for c, d, _p in self.drafts if not d.is_hold]
+        self.drafts, self.dropped, self.skipped = [], [], []
+        return created
+
+    def _clear(self, pks: list[int]) -> None:
+        """Forget what rebuilt and dropped drafts consumed, and their lines."""
+        if not pks:
+            return
+        conn = self.session.connection()
+        for table in (LINK, BILLED):
+            conn.execute(delete(table).where(table.c.invoice_pk.in_(pks)))
+        for model in ROW_LINKS.values():
+            table = cast(Table, model.__table__)
+            conn.execute(update(table).where(table.c.invoice_pk.in_(pks)).values(invoice_pk=None, line_pk=None))
+        conn.execute(delete(LINE).where(LINE.c.invoice_pk.in_(pks)))
+
+    def _invoices(self) -> dict[tuple[int, date], int]:
+        conn = self.session.connection()
+        table = INVOICE
+        fresh, again = [], []
+        for contract, draft, previous in self.drafts:
+            row = _invoice_row(contract, draft)
+            if previous is None:
+                fresh.append({**row, "status": "draft", "created_at": self.now})
+            else:
+                again.append({**row, "b_pk": previous.pk})
+        out = {(c.pk, d.billing_date): p.pk for c, d, p in self.drafts if p is not None}
+        if again:
+            conn.execute(update(table).where(table.c.pk == bindparam("b_pk")),
+                         [{k: v for k, v in r.items() if k not in ("contract_pk", "client_pk", "billing_date")}
+                          for r in again])
+        if fresh:
+            for pk, contract_pk, billing_date in conn.execute(
+                    insert(table).returning(table.c.pk, table.c.contract_pk, table.c.billing_date), fresh):
+                out[(contract_pk, billing_date)] = pk
+        return out
+
+    def _lines(self, invoice_of: dict[tuple[int, date], int]) -> dict[tuple[int, int], int]:
+        rows = [_line_row(invoice_of[(c.pk, d.billing_date)], i, line)
+                for c, d, _p in self.drafts for i, line in enumerate(d.lines, 1)]
+        if not rows:
+            return {}
+        table = LINE
+        result = self.session.connection().execute(
+            insert(table).returning(table.c.pk, table.c.invoice_pk, table.c.position), rows)
+        return {(invoice_pk, position): pk for pk, invoice_pk, position in result}
+
+    def _links(self, invoice_of: dict[tuple[int, date], int], line_of: dict[tuple[int, int], int]) -> None:
+        links: list[dict[str, Any]] = []
+        billed: list[dict[str, Any]] = []
+        rows: dict[str, list[dict[str, Any]]] = {}
+        for contract, draft, _previous in self.drafts:
+            invoice_pk = invoice_of[(contract.pk, draft.billing_date)]
+            line_by_ref = {ref: line_of[(invoice_pk, i)] for i, line in enumerate(draft.lines, 1)
+                           for ref in line.origin.refs}
+            for ref in draft.consumed:
+                line_pk = line_by_ref.get(ref)
+                if ref[0] in ("time", "expense"):
+                    links.append(self._link(contract, ref, invoice_pk, line_pk, None))
+                elif ref[0] == "key":
+                    billed.append({"contract_pk": contract.pk, "item_key": str(ref[1]), "invoice_pk": invoice_pk,
+                                   "line_pk": line_pk})
+                else:
+                    rows.setdefault(ref[0], []).append({"b_row": ref[1], "b_inv": invoice_pk, "b_line": line_pk})
+        links += [self._link(contract, f.refs[0], None, None, f.reason) for contract, f in self.skipped]
+        conn = self.session.connection()
+        if links:
+            conn.execute(insert(LINK), links)
+        if billed:
+            conn.execute(insert(BILLED), billed)
+        for tag, params in rows.items():
+            table: Any = ROW_LINKS[tag].__table__
+            conn.execute(update(table).where(table.c.pk == bindparam("b_row"))
+                         .values(invoice_pk=bindparam("b_inv"), line_pk=bindparam("b_line")), params)
+
+    def _link(self, contract: repo.Stored, ref: Ref, invoice_pk: int | None, line_pk: int | None,
+              skip_reason: str | None) -> dict[str, Any]:
+        key: tuple[date, int, str, bool, int, int] = ref[1]  # type: ignore[assignment]
+        period, version, subject, flag, entries, after = key
+        versions = contract.core.versions
+        return {"source": ref[0], "contract_pk": contract.pk, "period_end": period, "subject": subject,
+                "flag": flag, "version_no": version,
+                "valid_from": date.min if version == 0 else versions[version].valid_from,
+                "valid_until": versions[version + 1].valid_from if version + 1 < len(versions) else FAR,
+                "after_pk": after, "upto_pk": self.marks[ref[0]], "entries": entries,
+                "invoice_pk": invoice_pk, "line_pk": line_pk, "skip_reason": skip_reason}
 
 
-def _group_update(model: Any, subject: Any, skip: bool = False) -> Any:
-    """UPDATE the unbilled entries of one (contract, period, version range, subject, flag) group."""
-    t = model.__table__.c
-    flag = t.overtime if model is TimeEntry else t.billable
-    where = and_(t.contract_pk == bindparam("contract"), t.period_end == bindparam("period"),
-                 t.date >= bindparam("vfrom"), t.date < bindparam("vuntil"),
-                 t[subject.key] == bindparam("subject"), flag == bindparam("flag"),
-                 t.date <= bindparam("through"), t.invoice_pk.is_(None))
-    if skip:
-        return update(model.__table__).where(where, t.skip_reason.is_(None)).values(skip_reason=bindparam("reason"))
-    return update(model.__table__).where(where).values(invoice_pk=bindparam("inv"), line_pk=bindparam("line"))
-
-
-def _version_range(contract: repo.Stored, version: int) -> tuple[date, date]:
-    versions = contract.core.versions
-    vuntil = versions[version + 1].valid_from if version + 1 < len(versions) else FAR
-    return (date.min if version == 0 else versions[version].valid_from), vuntil
-
-
-def _group_params(contract: repo.Stored, ref: Ref, invoice: int | None, line: int | None,
-                  through: date) -> dict[str, Any]:
-    key: tuple[date, int, str, bool, int] = ref[1]  # type: ignore[assignment]
-    period, version, subject, flag, _count = key
-    vfrom, vuntil = _version_range(contract, version)
-    return {"tag": ref[0], "contract": contract.pk, "period": period, "vfrom": vfrom, "vuntil": vuntil,
-            "subject": subject, "flag": flag, "through": through, "inv": invoice, "line": line}
-
-
-def _skip_params(pk: int, finding: Finding, contract: repo.Stored) -> dict[str, Any]:
-    params = _group_params(contract, finding.refs[0], None, None, FAR)
-    params["reason"] = finding.reason
-    return params
-
-
-def _store(session: Session, contract: repo.Stored, draft: InvoiceDraft, previous: Invoice | None,
-           links: _Links, through: date) -> Invoice:
-    if previous is not None:
-        links.unlink.append(previous.pk)
-        session.execute(delete(InvoiceLine).where(InvoiceLine.invoice_pk == previous.pk))
-        invoice = previous
-    else:
-        invoice = Invoice(contract_pk=contract.pk, client_pk=contract.client_pk, status="draft",
-                          billing_date=draft.billing_date, created_at=datetime.now(UTC))
-        session.add(invoice)
+def _invoice_row(contract: repo.Stored, draft: InvoiceDraft) -> dict[str, Any]:
     t = draft.totals
-    invoice.is_hold = draft.is_hold
-    invoice.invoice_date = draft.billing_date
-    invoice.due_date = draft.due_date
-    invoice.period_start, invoice.period_end = draft.period_start, draft.period_end
-    invoice.currency = draft.currency
-    invoice.subtotal, invoice.tax, invoice.retainage_held = t.subtotal, t.tax, t.retainage_held
-    invoice.total, invoice.amount_due = t.total, t.amount_due
-    session.flush()  # the invoice's pk, for its lines
-    rows = [_line_row(invoice.pk, i, line) for i, line in enumerate(draft.lines, 1)]
-    session.add_all(rows)
-    session.flush()
-    line_of: dict[Hashable, int] = {}
-    for line, row in zip(draft.lines, rows, strict=True):
-        for ref in line.origin.refs:
-            line_of[ref] = row.pk
-    for ref in draft.consumed:
-        line_pk = line_of.get(ref)
-        if ref[0] in ("time", "expense"):
-            links.groups.append(_group_params(contract, ref, invoice.pk, line_pk, through))
-        elif ref[0] == "key":
-            session.add(BilledItem(contract_pk=contract.pk, item_key=str(ref[1]), invoice_pk=invoice.pk,
-                                   line_pk=line_pk))
-        else:
-            links.rows.setdefault(ref[0], []).append({"row": ref[1], "inv": invoice.pk, "line": line_pk})
-    return invoice
+    return {"contract_pk": contract.pk, "client_pk": contract.client_pk, "billing_date": draft.billing_date,
+            "is_hold": draft.is_hold, "invoice_date": draft.billing_date, "due_date": draft.due_date,
+            "period_start": draft.period_start, "period_end": draft.period_end, "currency": draft.currency,
+            "subtotal": t.subtotal, "tax": t.tax, "retainage_held": t.retainage_held, "total": t.total,
+            "amount_due": t.amount_due}
 
 
-def _line_row(invoice_pk: int, position: int, line: Line) -> InvoiceLine:
-    return InvoiceLine(
-        invoice_pk=invoice_pk, position=position, kind=line.kind, description=line.description, quantity=line.quantity,
-        unit_price=line.unit_price, amount=line.amount, taxable=line.taxable, retainable=line.retainable,
-        term=line.origin.term, subject=line.sort_key[0] if line.sort_key else None, cut=line.cut,
-        origin={"versions": list(line.origin.versions), "derivation": list(line.origin.derivation),
-                "refs": [_ref_json(r) for r in line.origin.refs]},
-    )
+def _line_row(invoice_pk: int, position: int, line: Line) -> dict[str, Any]:
+    return {
+        "invoice_pk": invoice_pk, "position": position, "kind": line.kind, "description": line.description,
+        "quantity": line.quantity, "unit_price": line.unit_price, "amount": line.amount, "taxable": line.taxable,
+        "retainable": line.retainable, "term": line.origin.term, "subject": line.sort_key[0] if line.sort_key else None,
+        "cut": line.cut,
+        "origin": {"versions": list(line.origin.versions), "derivation": list(line.origin.derivation),
+                   "refs": [_ref_json(r) for r in line.origin.refs]},
+    }
 
 
 def _ref_json(ref: Ref) -> Any:
@@ -202,4 +224,3 @@ def _ref_json(ref: Ref) -> Any:
     if isinstance(value, tuple):
         return [tag, *[v.isoformat() if isinstance(v, date) else v for v in value]]
     return [tag, value]
-

@@ -1,5 +1,6 @@
 """Every mapped table, imported in one place for Alembic and `init`."""
 
+from billpact.billing.models import EntryLink
 from billpact.clients.models import Client
 from billpact.contracts.models import Amendment, Contract, ContractVersion
 from billpact.db.base import Base
@@ -18,7 +19,24 @@ from billpact.invoices.models import BilledItem, Invoice, InvoiceLine
 from billpact.organization.models import Organization, SeriesCounter
 
 __all__ = [
-    "Amendment", "Base", "BilledItem", "Budget", "Client", "Contract", "ContractVersion", "CostRate", "Expense",
-    "Invoice", "InvoiceLine", "MilestoneEvent", "Organization", "Payment", "ProgressReport", "Resale",
-    "RetainageRelease", "SeriesCounter", "TimeEntry",
+    "Amendment",
+    "Base",
+    "BilledItem",
+    "Budget",
+    "Client",
+    "Contract",
+    "ContractVersion",
+    "CostRate",
+    "EntryLink",
+    "Expense",
+    "Invoice",
+    "InvoiceLine",
+    "MilestoneEvent",
+    "Organization",
+    "Payment",
+    "ProgressReport",
+    "Resale",
+    "RetainageRelease",
+    "SeriesCounter",
+    "TimeEntry",
 ]

@@ -1,9 +1,11 @@
 """Billable events and the other records an import file carries.
 
-Time entries, expenses, resales, progress reports and retainage releases are
-linked to the invoice (and line) that billed them: `invoice_pk` null means
-unbilled. `period_end` is the end of the calendar period of the entry's date,
-stored at import so the billing run groups by it in SQL without date functions.
+Time entries and expenses are never written after import: a billing run
+records what it consumed per group (`billing.models.EntryLink`), so billing a
+million entries writes a few thousand rows, not a million. Resales, progress
+reports and retainage releases (a handful per contract) link to the invoice
+and line that billed them. `period_end` is the end of the calendar period of
+the entry's date, stored at import so the run groups by it without date functions.
 """
 
 from __future__ import annotations
@@ -22,13 +24,11 @@ class _Billed:
     line_pk: Mapped[int | None] = mapped_column(ForeignKey("invoice_line.pk", ondelete="SET NULL"))
 
 
-class TimeEntry(_Billed, Base):
+class TimeEntry(Base):
     __tablename__ = "time_entry"
     __table_args__ = (
-        Index("ix_time_entry_unbilled", "contract_pk", "invoice_pk", "period_end"),
+        Index("ix_time_entry_group", "contract_pk", "period_end", "role", "overtime"),
         Index("ix_time_entry_person_day", "person", "date"),
-        Index("ix_time_entry_line", "line_pk"),
-        Index("ix_time_entry_invoice", "invoice_pk"),
     )
 
     pk: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -43,13 +43,9 @@ class TimeEntry(_Billed, Base):
     note: Mapped[str | None] = mapped_column(Text)
 
 
-class Expense(_Billed, Base):
+class Expense(Base):
     __tablename__ = "expense"
-    __table_args__ = (
-        Index("ix_expense_unbilled", "contract_pk", "invoice_pk", "period_end"),
-        Index("ix_expense_invoice", "invoice_pk"),
-        Index("ix_expense_line", "line_pk"),
-    )
+    __table_args__ = (Index("ix_expense_group", "contract_pk", "period_end", "category", "billable"),)
 
     pk: Mapped[int] = mapped_column(Integer, primary_key=True)
     ext_id: Mapped[str | None] = mapped_column(String(100), unique=True)
@@ -60,7 +56,6 @@ class Expense(_Billed, Base):
     amount: Mapped[Decimal] = mapped_column(Money())
     billable: Mapped[bool] = mapped_column(Boolean, default=True)
     note: Mapped[str | None] = mapped_column(Text)
-    skip_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class Resale(_Billed, Base):

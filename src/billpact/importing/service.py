@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
+from billpact.billing import lock
 from billpact.clients.models import Client
 from billpact.contracts.history import amended_versions
 from billpact.contracts.models import Amendment, Contract, ContractVersion
@@ -40,6 +41,7 @@ def import_document(session: Session, raw: Any, *, upsert: bool = False) -> Impo
     doc, problems = validate_shape(raw)
     if doc is None or problems:
         raise InvalidInput([str(p) for p in problems], "import")
+    lock.take(session)
     if upsert:
         doc = contracts_as_amendments(session, doc)
     doc = _without_stored_amendments(session, doc, upsert)

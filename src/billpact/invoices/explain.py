@@ -7,6 +7,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from billpact.billing.models import EntryLink
+from billpact.billing.repository import entry_billing
 from billpact.clients.models import Client
 from billpact.contracts.models import Contract
 from billpact.events.models import Expense, TimeEntry
@@ -54,14 +56,14 @@ def explain(session: Session, invoice: Invoice) -> str:
 def _entries(session: Session, line: InvoiceLine) -> list[tuple[str, str]]:
     """The entries behind a line, by id (external id where the file gave one)."""
     found = []
-    for label, model in (("time entries", TimeEntry), ("expenses", Expense)):
-        count = session.scalar(select(func.count()).select_from(model).where(model.line_pk == line.pk)) or 0
+    for label, source, model in (("time entries", "time", TimeEntry), ("expenses", "expense", Expense)):
+        covered = entry_billing(source).where(EntryLink.line_pk == line.pk).subquery()
+        count = session.scalar(select(func.count()).select_from(covered)) or 0
         if not count:
             continue
-        rows = session.execute(select(model.ext_id, model.pk).where(model.line_pk == line.pk)
+        rows = session.execute(select(model.ext_id, model.pk).join(covered, covered.c.entry == model.pk)
                                .order_by(model.date, model.pk).limit(20)).all()
         ids = [ext or f"#{pk}" for ext, pk in rows]
         more = f" … and {count - len(ids)} more" if count > len(ids) else ""
         found.append((f"{label} ({count})", ", ".join(str(i) for i in ids) + more))
     return found
-

@@ -1,8 +1,8 @@
 """initial schema
 
 Revision ID: 0001
-Revises: 
-Create Date: 2026-11-23 16:15:01.379459
+Revises:
+Create Date: 2026-11-23 17:07:32.685932
 """
 from __future__ import annotations
 
@@ -121,6 +121,23 @@ def upgrade() -> None:
     with op.batch_alter_table('contract_version', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_contract_version_contract_pk'), ['contract_pk'], unique=False)
 
+    op.create_table('expense',
+    sa.Column('pk', sa.Integer(), nullable=False),
+    sa.Column('ext_id', sa.String(length=100), nullable=True),
+    sa.Column('contract_pk', sa.Integer(), nullable=False),
+    sa.Column('date', sa.Date(), nullable=False),
+    sa.Column('period_end', sa.Date(), nullable=False),
+    sa.Column('category', sa.String(length=100), nullable=False),
+    sa.Column('amount', sa.BigInteger(), nullable=False),
+    sa.Column('billable', sa.Boolean(), nullable=False),
+    sa.Column('note', sa.Text(), nullable=True),
+    sa.ForeignKeyConstraint(['contract_pk'], ['contract.pk'], name=op.f('fk_expense_contract_pk_contract')),
+    sa.PrimaryKeyConstraint('pk', name=op.f('pk_expense')),
+    sa.UniqueConstraint('ext_id', name=op.f('uq_expense_ext_id'))
+    )
+    with op.batch_alter_table('expense', schema=None) as batch_op:
+        batch_op.create_index('ix_expense_group', ['contract_pk', 'period_end', 'category', 'billable'], unique=False)
+
     op.create_table('invoice',
     sa.Column('pk', sa.Integer(), nullable=False),
     sa.Column('number', sa.String(length=100), nullable=True),
@@ -166,6 +183,25 @@ def upgrade() -> None:
     with op.batch_alter_table('milestone_event', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_milestone_event_contract_pk'), ['contract_pk'], unique=False)
 
+    op.create_table('time_entry',
+    sa.Column('pk', sa.Integer(), nullable=False),
+    sa.Column('ext_id', sa.String(length=100), nullable=True),
+    sa.Column('contract_pk', sa.Integer(), nullable=False),
+    sa.Column('date', sa.Date(), nullable=False),
+    sa.Column('period_end', sa.Date(), nullable=False),
+    sa.Column('person', sa.String(length=100), nullable=False),
+    sa.Column('role', sa.String(length=100), nullable=False),
+    sa.Column('hours', sa.BigInteger(), nullable=False),
+    sa.Column('overtime', sa.Boolean(), nullable=False),
+    sa.Column('note', sa.Text(), nullable=True),
+    sa.ForeignKeyConstraint(['contract_pk'], ['contract.pk'], name=op.f('fk_time_entry_contract_pk_contract')),
+    sa.PrimaryKeyConstraint('pk', name=op.f('pk_time_entry')),
+    sa.UniqueConstraint('ext_id', name=op.f('uq_time_entry_ext_id'))
+    )
+    with op.batch_alter_table('time_entry', schema=None) as batch_op:
+        batch_op.create_index('ix_time_entry_group', ['contract_pk', 'period_end', 'role', 'overtime'], unique=False)
+        batch_op.create_index('ix_time_entry_person_day', ['person', 'date'], unique=False)
+
     op.create_table('invoice_line',
     sa.Column('pk', sa.Integer(), nullable=False),
     sa.Column('invoice_pk', sa.Integer(), nullable=False),
@@ -202,27 +238,31 @@ def upgrade() -> None:
     with op.batch_alter_table('billed_item', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_billed_item_invoice_pk'), ['invoice_pk'], unique=False)
 
-    op.create_table('expense',
+    op.create_table('entry_link',
     sa.Column('pk', sa.Integer(), nullable=False),
-    sa.Column('ext_id', sa.String(length=100), nullable=True),
+    sa.Column('source', sa.String(length=10), nullable=False),
     sa.Column('contract_pk', sa.Integer(), nullable=False),
-    sa.Column('date', sa.Date(), nullable=False),
     sa.Column('period_end', sa.Date(), nullable=False),
-    sa.Column('category', sa.String(length=100), nullable=False),
-    sa.Column('amount', sa.BigInteger(), nullable=False),
-    sa.Column('billable', sa.Boolean(), nullable=False),
-    sa.Column('note', sa.Text(), nullable=True),
-    sa.Column('skip_reason', sa.Text(), nullable=True),
+    sa.Column('subject', sa.String(length=100), nullable=False),
+    sa.Column('flag', sa.Boolean(), nullable=False),
+    sa.Column('version_no', sa.Integer(), nullable=False),
+    sa.Column('valid_from', sa.Date(), nullable=False),
+    sa.Column('valid_until', sa.Date(), nullable=False),
+    sa.Column('after_pk', sa.Integer(), nullable=False),
+    sa.Column('upto_pk', sa.Integer(), nullable=False),
+    sa.Column('entries', sa.Integer(), nullable=False),
     sa.Column('invoice_pk', sa.Integer(), nullable=True),
     sa.Column('line_pk', sa.Integer(), nullable=True),
-    sa.ForeignKeyConstraint(['contract_pk'], ['contract.pk'], name=op.f('fk_expense_contract_pk_contract')),
-    sa.ForeignKeyConstraint(['invoice_pk'], ['invoice.pk'], name=op.f('fk_expense_invoice_pk_invoice'), ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['line_pk'], ['invoice_line.pk'], name=op.f('fk_expense_line_pk_invoice_line'), ondelete='SET NULL'),
-    sa.PrimaryKeyConstraint('pk', name=op.f('pk_expense')),
-    sa.UniqueConstraint('ext_id', name=op.f('uq_expense_ext_id'))
+    sa.Column('skip_reason', sa.Text(), nullable=True),
+    sa.ForeignKeyConstraint(['contract_pk'], ['contract.pk'], name=op.f('fk_entry_link_contract_pk_contract')),
+    sa.ForeignKeyConstraint(['invoice_pk'], ['invoice.pk'], name=op.f('fk_entry_link_invoice_pk_invoice'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['line_pk'], ['invoice_line.pk'], name=op.f('fk_entry_link_line_pk_invoice_line'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('pk', name=op.f('pk_entry_link'))
     )
-    with op.batch_alter_table('expense', schema=None) as batch_op:
-        batch_op.create_index('ix_expense_unbilled', ['contract_pk', 'invoice_pk', 'period_end'], unique=False)
+    with op.batch_alter_table('entry_link', schema=None) as batch_op:
+        batch_op.create_index('ix_entry_link_group', ['source', 'contract_pk', 'period_end', 'subject', 'flag'], unique=False)
+        batch_op.create_index('ix_entry_link_invoice', ['invoice_pk'], unique=False)
+        batch_op.create_index('ix_entry_link_line', ['line_pk'], unique=False)
 
     op.create_table('progress_report',
     sa.Column('pk', sa.Integer(), nullable=False),
@@ -280,41 +320,11 @@ def upgrade() -> None:
     with op.batch_alter_table('retainage_release', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_retainage_release_contract_pk'), ['contract_pk'], unique=False)
 
-    op.create_table('time_entry',
-    sa.Column('pk', sa.Integer(), nullable=False),
-    sa.Column('ext_id', sa.String(length=100), nullable=True),
-    sa.Column('contract_pk', sa.Integer(), nullable=False),
-    sa.Column('date', sa.Date(), nullable=False),
-    sa.Column('period_end', sa.Date(), nullable=False),
-    sa.Column('person', sa.String(length=100), nullable=False),
-    sa.Column('role', sa.String(length=100), nullable=False),
-    sa.Column('hours', sa.BigInteger(), nullable=False),
-    sa.Column('overtime', sa.Boolean(), nullable=False),
-    sa.Column('note', sa.Text(), nullable=True),
-    sa.Column('invoice_pk', sa.Integer(), nullable=True),
-    sa.Column('line_pk', sa.Integer(), nullable=True),
-    sa.ForeignKeyConstraint(['contract_pk'], ['contract.pk'], name=op.f('fk_time_entry_contract_pk_contract')),
-    sa.ForeignKeyConstraint(['invoice_pk'], ['invoice.pk'], name=op.f('fk_time_entry_invoice_pk_invoice'), ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['line_pk'], ['invoice_line.pk'], name=op.f('fk_time_entry_line_pk_invoice_line'), ondelete='SET NULL'),
-    sa.PrimaryKeyConstraint('pk', name=op.f('pk_time_entry')),
-    sa.UniqueConstraint('ext_id', name=op.f('uq_time_entry_ext_id'))
-    )
-    with op.batch_alter_table('time_entry', schema=None) as batch_op:
-        batch_op.create_index('ix_time_entry_line', ['line_pk'], unique=False)
-        batch_op.create_index('ix_time_entry_person_day', ['person', 'date'], unique=False)
-        batch_op.create_index('ix_time_entry_unbilled', ['contract_pk', 'invoice_pk', 'period_end'], unique=False)
-
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
-    with op.batch_alter_table('time_entry', schema=None) as batch_op:
-        batch_op.drop_index('ix_time_entry_unbilled')
-        batch_op.drop_index('ix_time_entry_person_day')
-        batch_op.drop_index('ix_time_entry_line')
-
-    op.drop_table('time_entry')
     with op.batch_alter_table('retainage_release', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_retainage_release_contract_pk'))
 
@@ -327,10 +337,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_progress_report_contract_pk'))
 
     op.drop_table('progress_report')
-    with op.batch_alter_table('expense', schema=None) as batch_op:
-        batch_op.drop_index('ix_expense_unbilled')
+    with op.batch_alter_table('entry_link', schema=None) as batch_op:
+        batch_op.drop_index('ix_entry_link_line')
+        batch_op.drop_index('ix_entry_link_invoice')
+        batch_op.drop_index('ix_entry_link_group')
 
-    op.drop_table('expense')
+    op.drop_table('entry_link')
     with op.batch_alter_table('billed_item', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_billed_item_invoice_pk'))
 
@@ -339,6 +351,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_invoice_line_invoice_pk'))
 
     op.drop_table('invoice_line')
+    with op.batch_alter_table('time_entry', schema=None) as batch_op:
+        batch_op.drop_index('ix_time_entry_person_day')
+        batch_op.drop_index('ix_time_entry_group')
+
+    op.drop_table('time_entry')
     with op.batch_alter_table('milestone_event', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_milestone_event_contract_pk'))
 
@@ -350,6 +367,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_invoice_client_pk'))
 
     op.drop_table('invoice')
+    with op.batch_alter_table('expense', schema=None) as batch_op:
+        batch_op.drop_index('ix_expense_group')
+
+    op.drop_table('expense')
     with op.batch_alter_table('contract_version', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_contract_version_contract_pk'))
 

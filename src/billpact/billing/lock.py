@@ -1,0 +1,19 @@
+"""One writer of billable items at a time: imports and billing runs take the same lock.
+
+A run reads a watermark (the highest entry pk) and records what it consumed up
+to it; an import committing an entry below that watermark afterwards would go
+unbilled. On SQLite every write transaction already starts with BEGIN
+IMMEDIATE; on PostgreSQL both take a transaction-scoped advisory lock.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+LOCK_ID = 0x62696C6C  # "bill"
+
+
+def take(session: Session) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": LOCK_ID})

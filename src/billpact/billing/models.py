@@ -1,0 +1,46 @@
+"""What a billing run consumed of the time entries and expenses, one row per group.
+
+A link covers the entries of one (contract, calendar period, role or category,
+overtime or billable flag) with `after_pk < pk <= upto_pk` and a date in
+[`valid_from`, `valid_until`) — the rate version they were priced with. A
+later entry of the same group has a higher pk, so it is not covered and bills
+on a later invoice: each entry is covered by exactly one link, or none yet.
+Imports and billing runs take the same lock (`billing.lock`), so no entry can
+commit below a watermark a run has already read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from billpact.db.base import Base
+
+FAR = dt.date(9999, 12, 31)
+
+
+class EntryLink(Base):
+    __tablename__ = "entry_link"
+    __table_args__ = (
+        Index("ix_entry_link_group", "source", "contract_pk", "period_end", "subject", "flag"),
+        Index("ix_entry_link_invoice", "invoice_pk"),
+        Index("ix_entry_link_line", "line_pk"),
+    )
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(10))            # time | expense
+    contract_pk: Mapped[int] = mapped_column(ForeignKey("contract.pk"))
+    period_end: Mapped[dt.date] = mapped_column(Date)
+    subject: Mapped[str] = mapped_column(String(100))           # role or category
+    flag: Mapped[bool] = mapped_column(Boolean)                 # overtime, or billable
+    version_no: Mapped[int] = mapped_column(Integer)
+    valid_from: Mapped[dt.date] = mapped_column(Date)           # the rate version's date range
+    valid_until: Mapped[dt.date] = mapped_column(Date)
+    after_pk: Mapped[int] = mapped_column(Integer)              # entries above this pk ...
+    upto_pk: Mapped[int] = mapped_column(Integer)               # ... up to this one
+    entries: Mapped[int] = mapped_column(Integer)
+    invoice_pk: Mapped[int | None] = mapped_column(ForeignKey("invoice.pk", ondelete="CASCADE"))
+    line_pk: Mapped[int | None] = mapped_column(ForeignKey("invoice_line.pk", ondelete="SET NULL"))
+    skip_reason: Mapped[str | None] = mapped_column(Text)       # consumed without billing, and why
