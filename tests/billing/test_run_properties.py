@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -20,6 +21,7 @@ from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, inspect, select, text
 
+from billpact.billing.models import EntryLink
 from billpact.billing.service import run
 from billpact.db.base import Base
 from billpact.db.session import make_engine, transaction
@@ -92,12 +94,15 @@ def snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
             select(InvoiceLine.pk, InvoiceLine.invoice_pk, InvoiceLine.position, InvoiceLine.kind,
                    InvoiceLine.description, InvoiceLine.quantity, InvoiceLine.unit_price, InvoiceLine.amount,
                    InvoiceLine.taxable, InvoiceLine.retainable, InvoiceLine.cut).order_by(InvoiceLine.pk))]
-        for model in (TimeEntry, Resale, ProgressReport, RetainageRelease):
+        for model in (Resale, ProgressReport, RetainageRelease):
             out[model.__tablename__] = [tuple(r) for r in session.execute(
-                select(model.pk, model.invoice_pk, model.line_pk, model.contract_pk, model.date).order_by(model.pk))]
-        out["expense"] = [tuple(r) for r in session.execute(
-            select(Expense.pk, Expense.invoice_pk, Expense.line_pk, Expense.contract_pk, Expense.date,
-                   Expense.skip_reason).order_by(Expense.pk))]
+                select(model.pk, model.invoice_pk, model.line_pk).order_by(model.pk))]
+        # time entries and expenses are linked per group (billing.models.EntryLink)
+        out["entry_link"] = [tuple(r) for r in session.execute(
+            select(EntryLink.pk, EntryLink.source, EntryLink.contract_pk, EntryLink.period_end, EntryLink.subject,
+                   EntryLink.flag, EntryLink.version_no, EntryLink.valid_from, EntryLink.valid_until,
+                   EntryLink.after_pk, EntryLink.upto_pk, EntryLink.entries, EntryLink.invoice_pk,
+                   EntryLink.line_pk, EntryLink.skip_reason).order_by(EntryLink.pk))]
         out["billed_item"] = [tuple(r) for r in session.execute(
             select(BilledItem.contract_pk, BilledItem.item_key, BilledItem.invoice_pk, BilledItem.line_pk)
             .order_by(BilledItem.contract_pk, BilledItem.item_key))]
@@ -199,38 +204,76 @@ def late_entries(draw: st.DrawFn, spec: Spec) -> dict[str, Any]:
     return {k: v for k, v in out.items() if v}
 
 
-def check_every_entry_billed_once(engine: Engine) -> None:
-    """Each entry on exactly one invoice (or an expense skipped, with its reason); the hours of every
-    time line are the hours of the entries linked to it; Σ hours per (contract, role, overtime) agree."""
+@dataclass(frozen=True)
+class Entry:
+    source: str          # time | expense
+    pk: int
+    contract_pk: int
+    day: date
+    subject: str         # role or category
+    flag: bool           # overtime, or billable
+    quantity: Decimal    # hours, or cost
+
+
+def billed_entries(engine: Engine) -> list[tuple[Entry, list[Any]]]:
+    """Every time entry and expense with the links that cover it, worked out here from the link rows
+    as `billing.models.EntryLink` documents them: same contract, calendar period, role or category
+    and flag; date within [valid_from, valid_until); after_pk < pk <= upto_pk."""
+    with transaction(engine) as session:
+        links = list(session.scalars(select(EntryLink)))
+        entries = [Entry("time", t.pk, t.contract_pk, t.date, t.role, t.overtime, t.hours)
+                   for t in session.scalars(select(TimeEntry))]
+        entries += [Entry("expense", x.pk, x.contract_pk, x.date, x.category, x.billable, x.amount)
+                    for x in session.scalars(select(Expense))]
+        period = {("time", t.pk): t.period_end for t in session.scalars(select(TimeEntry))}
+        period |= {("expense", x.pk): x.period_end for x in session.scalars(select(Expense))}
+        return [(entry, [link for link in links
+                         if link.source == entry.source and link.contract_pk == entry.contract_pk
+                         and link.period_end == period[(entry.source, entry.pk)] and link.subject == entry.subject
+                         and bool(link.flag) == entry.flag and link.valid_from <= entry.day < link.valid_until
+                         and link.after_pk < entry.pk <= link.upto_pk])
+                for entry in entries]
+
+
+def check_every_entry_billed_once(engine: Engine) -> dict[tuple[str, int], int | None]:
+    """Each entry covered by exactly one link: on an invoice (or an expense skipped, with its reason);
+    the hours of every time line are the hours of the entries linked to it; Σ hours per (contract,
+    role, overtime) agree. Returns the invoice of each entry (None: skipped)."""
+    covered = billed_entries(engine)
     with transaction(engine) as session:
         lines = {x.pk: x for x in session.scalars(select(InvoiceLine))}
         invoices = {i.pk: i for i in session.scalars(select(Invoice))}
-        on_line: dict[int, Decimal] = defaultdict(Decimal)
-        entry_hours: dict[tuple[int, str, bool], Decimal] = defaultdict(Decimal)
-        for t in session.scalars(select(TimeEntry)):
-            assert t.invoice_pk is not None, f"time entry {t.pk} ({t.date}) was never billed"
-            assert t.line_pk is not None and lines[t.line_pk].invoice_pk == t.invoice_pk
-            assert invoices[t.invoice_pk].contract_pk == t.contract_pk
-            line = lines[t.line_pk]
-            assert line.kind == "time" and line.subject == t.role
-            assert ("(overtime)" in line.description) == t.overtime
-            on_line[t.line_pk] += t.hours
-            entry_hours[(t.contract_pk, t.role, t.overtime)] += t.hours
-        line_hours: dict[tuple[int, str, bool], Decimal] = defaultdict(Decimal)
-        for x in lines.values():
-            if x.kind == "time":
-                assert on_line[x.pk] == x.quantity, f"line {x.description}: {x.quantity} h, entries {on_line[x.pk]}"
-                key = (invoices[x.invoice_pk].contract_pk, x.subject or "", "(overtime)" in x.description)
-                line_hours[key] += x.quantity
-        assert dict(line_hours) == dict(entry_hours)
-        for ex in session.scalars(select(Expense)):
-            assert (ex.invoice_pk is None) != (ex.skip_reason is None), (
-                f"expense {ex.pk} ({ex.category}, billable {ex.billable}): invoice {ex.invoice_pk}, "
-                f"skipped {ex.skip_reason!r}")
-            if ex.invoice_pk is not None:
-                assert ex.billable
-                assert invoices[ex.invoice_pk].contract_pk == ex.contract_pk
-                assert ex.line_pk is None or lines[ex.line_pk].kind == "expense"
+    on_line: dict[int, Decimal] = defaultdict(Decimal)
+    entry_hours: dict[tuple[int, str, bool], Decimal] = defaultdict(Decimal)
+    invoice_of: dict[tuple[str, int], int | None] = {}
+    for entry, links in covered:
+        assert len(links) == 1, f"{entry} is covered by {len(links)} links"
+        link = links[0]
+        invoice_of[(entry.source, entry.pk)] = link.invoice_pk
+        if entry.source == "time":
+            assert link.invoice_pk is not None, f"{entry} was never billed"
+            assert link.line_pk is not None and lines[link.line_pk].invoice_pk == link.invoice_pk
+            assert invoices[link.invoice_pk].contract_pk == entry.contract_pk
+            line = lines[link.line_pk]
+            assert line.kind == "time" and line.subject == entry.subject
+            assert ("(overtime)" in line.description) == entry.flag
+            on_line[line.pk] += entry.quantity
+            entry_hours[(entry.contract_pk, entry.subject, entry.flag)] += entry.quantity
+        else:
+            assert (link.invoice_pk is None) != (link.skip_reason is None), (
+                f"{entry}: invoice {link.invoice_pk}, skipped {link.skip_reason!r}")
+            if link.invoice_pk is not None:
+                assert entry.flag, f"{entry} is not billable"
+                assert invoices[link.invoice_pk].contract_pk == entry.contract_pk
+                assert link.line_pk is None or lines[link.line_pk].kind == "expense"
+    line_hours: dict[tuple[int, str, bool], Decimal] = defaultdict(Decimal)
+    for x in lines.values():
+        if x.kind == "time":
+            assert on_line[x.pk] == x.quantity, f"line {x.description}: {x.quantity} h, entries {on_line[x.pk]}"
+            key = (invoices[x.invoice_pk].contract_pk, x.subject or "", "(overtime)" in x.description)
+            line_hours[key] += x.quantity
+    assert dict(line_hours) == dict(entry_hours)
+    return invoice_of
 
 
 @DB
@@ -240,7 +283,7 @@ def test_every_entry_is_billed_exactly_once_and_late_ones_later(db: str, spec: S
     with empty_database(db) as engine:
         load(engine, spec.raw)
         bill(engine, spec.through, issue=True)
-        check_every_entry_billed_once(engine)
+        first = check_every_entry_billed_once(engine)
         before = snapshot(engine)
         last_date = {contract_pk: max(r[5] for r in before["invoices"] if r[1] == contract_pk and r[2] != "draft")
                      for contract_pk in {r[1] for r in before["invoices"]}}
@@ -252,27 +295,28 @@ def test_every_entry_is_billed_exactly_once_and_late_ones_later(db: str, spec: S
         # issued on `later`: a contract billed for the first time may have billing dates before the
         # series' last invoice date, and an invoice date never goes back in the series (§3, §6)
         bill(engine, later, issue=True, on=later)
-        check_every_entry_billed_once(engine)
+        billed = check_every_entry_billed_once(engine)
         after = snapshot(engine)
-        # the invoices fixed before are unchanged, line for line
+        # the invoices fixed before are unchanged, line for line, and so is what their entries went on
         kept = {r[0] for r in before["invoices"]}
         assert [r for r in after["invoices"] if r[0] in kept] == before["invoices"]
         assert [r for r in after["lines"] if r[1] in kept] == before["lines"]
-        assert [r for r in after["time_entry"] if r[0] in {t[0] for t in before["time_entry"]}] == before["time_entry"]
+        assert [r for r in after["entry_link"] if r[12] in kept] == [r for r in before["entry_link"] if r[12] in kept]
+        assert {k: billed[k] for k in first} == first
         # each new entry bills on its own billing date, or, when that is on or before the contract's
         # last fixed record (a late item), at the end of the first period ending after it (§3, §8).
         # (A record cut to a net zero by the cap is fixed too: it is approved with the invoices.)
         calendars = contract_calendars(engine, spec.raw)
-        new_entries = [r for r in after["time_entry"] if r[0] not in {t[0] for t in before["time_entry"]}]
-        new_expenses = [r for r in after["expense"] if r[0] not in {x[0] for x in before["expense"]}]
         billing_date = {r[0]: r[5] for r in after["invoices"]}
-        for pk, invoice_pk, _line, contract_pk, day, *_ in new_entries + [x for x in new_expenses if x[1]]:
-            cycle, start, end = calendars[contract_pk]
-            natural = contract_span(cycle, start, end, day)[1]
-            fixed_until = last_date.get(contract_pk)
+        for entry, _links in billed_entries(engine):
+            invoice_pk = billed[(entry.source, entry.pk)]
+            if (entry.source, entry.pk) in first or invoice_pk is None:
+                continue
+            cycle, start, end = calendars[entry.contract_pk]
+            natural = contract_span(cycle, start, end, entry.day)[1]
+            fixed_until = last_date.get(entry.contract_pk)
             want = natural if fixed_until is None or natural > fixed_until else \
                 contract_span(cycle, start, end, fixed_until + timedelta(days=1))[1]
-            assert invoice_pk not in kept, f"late item {pk} ({day}) went on an invoice fixed before"
+            assert invoice_pk not in kept, f"late {entry} went on an invoice fixed before"
             assert billing_date[invoice_pk] == want, (
-                f"item {pk} dated {day}: billed on {billing_date[invoice_pk]}, want {want} "
-                f"(last fixed invoice {fixed_until})")
+                f"{entry}: billed on {billing_date[invoice_pk]}, want {want} (last fixed invoice {fixed_until})")

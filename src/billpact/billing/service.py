@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, insert, update
+from sqlalchemy import Table, bindparam, delete, update
 from sqlalchemy.orm import Session
 
 from billpact.billing import lock
@@ -24,6 +24,7 @@ from billpact.billing.models import FAR, EntryLink
 from billpact.core import engine
 from billpact.core.invoice import Finding, InvoiceDraft, Line
 from billpact.core.items import Ref
+from billpact.db.bulk import allocate_pks, insert_rows
 from billpact.events.models import ProgressReport, Resale, RetainageRelease
 from billpact.invoices.models import BilledItem, Invoice, InvoiceLine
 
@@ -129,38 +130,34 @@ class _Batch:
 
     def _invoices(self) -> dict[tuple[int, date], int]:
         conn = self.session.connection()
-        table = INVOICE
-        fresh, again = [], []
-        for contract, draft, previous in self.drafts:
-            row = _invoice_row(contract, draft)
-            if previous is None:
-                fresh.append({**row, "status": "draft", "created_at": self.now})
-            else:
-                again.append({**row, "b_pk": previous.pk})
+        fresh = [(c, d) for c, d, p in self.drafts if p is None]
+        again = [{**_invoice_row(c, d), "b_pk": p.pk} for c, d, p in self.drafts if p is not None]
         out = {(c.pk, d.billing_date): p.pk for c, d, p in self.drafts if p is not None}
         if again:
-            conn.execute(update(table).where(table.c.pk == bindparam("b_pk")),
+            conn.execute(update(INVOICE).where(INVOICE.c.pk == bindparam("b_pk")),
                          [{k: v for k, v in r.items() if k not in ("contract_pk", "client_pk", "billing_date")}
                           for r in again])
-        if fresh:
-            for pk, contract_pk, billing_date in conn.execute(
-                    insert(table).returning(table.c.pk, table.c.contract_pk, table.c.billing_date), fresh):
-                out[(contract_pk, billing_date)] = pk
+        pks = allocate_pks(conn, INVOICE, len(fresh))
+        rows = []
+        for pk, (contract, draft) in zip(pks, fresh, strict=True):
+            out[(contract.pk, draft.billing_date)] = pk
+            rows.append((pk, "draft", self.now, *_invoice_row(contract, draft).values()))
+        insert_rows(conn, INVOICE, ("pk", "status", "created_at", *INVOICE_COLUMNS), rows)
         return out
 
     def _lines(self, invoice_of: dict[tuple[int, date], int]) -> dict[tuple[int, int], int]:
-        rows = [_line_row(invoice_of[(c.pk, d.billing_date)], i, line)
-                for c, d, _p in self.drafts for i, line in enumerate(d.lines, 1)]
-        if not rows:
-            return {}
-        table = LINE
-        result = self.session.connection().execute(
-            insert(table).returning(table.c.pk, table.c.invoice_pk, table.c.position), rows)
-        return {(invoice_pk, position): pk for pk, invoice_pk, position in result}
+        conn = self.session.connection()
+        placed = [(invoice_of[(c.pk, d.billing_date)], i, line)
+                  for c, d, _p in self.drafts for i, line in enumerate(d.lines, 1)]
+        pks = allocate_pks(conn, LINE, len(placed))
+        insert_rows(conn, LINE, ("pk", *LINE_COLUMNS),
+                    [(pk, *_line_row(invoice_pk, i, line)) for pk, (invoice_pk, i, line) in zip(pks, placed,
+                                                                                                 strict=True)])
+        return {(invoice_pk, i): pk for pk, (invoice_pk, i, _line) in zip(pks, placed, strict=True)}
 
     def _links(self, invoice_of: dict[tuple[int, date], int], line_of: dict[tuple[int, int], int]) -> None:
-        links: list[dict[str, Any]] = []
-        billed: list[dict[str, Any]] = []
+        links: list[tuple[Any, ...]] = []
+        billed: list[tuple[Any, ...]] = []
         rows: dict[str, list[dict[str, Any]]] = {}
         for contract, draft, _previous in self.drafts:
             invoice_pk = invoice_of[(contract.pk, draft.billing_date)]
@@ -171,35 +168,39 @@ class _Batch:
                 if ref[0] in ("time", "expense"):
                     links.append(self._link(contract, ref, invoice_pk, line_pk, None))
                 elif ref[0] == "key":
-                    billed.append({"contract_pk": contract.pk, "item_key": str(ref[1]), "invoice_pk": invoice_pk,
-                                   "line_pk": line_pk})
+                    billed.append((contract.pk, str(ref[1]), invoice_pk, line_pk))
                 else:
                     rows.setdefault(ref[0], []).append({"b_row": ref[1], "b_inv": invoice_pk, "b_line": line_pk})
         links += [self._link(contract, f.refs[0], None, None, f.reason) for contract, f in self.skipped]
         conn = self.session.connection()
-        if links:
-            conn.execute(insert(LINK), links)
-        if billed:
-            conn.execute(insert(BILLED), billed)
+        insert_rows(conn, LINK, LINK_COLUMNS, links)
+        insert_rows(conn, BILLED, ("contract_pk", "item_key", "invoice_pk", "line_pk"), billed)
         for tag, params in rows.items():
-            table: Any = ROW_LINKS[tag].__table__
+            table = cast(Table, ROW_LINKS[tag].__table__)
             conn.execute(update(table).where(table.c.pk == bindparam("b_row"))
                          .values(invoice_pk=bindparam("b_inv"), line_pk=bindparam("b_line")), params)
 
     def _link(self, contract: repo.Stored, ref: Ref, invoice_pk: int | None, line_pk: int | None,
-              skip_reason: str | None) -> dict[str, Any]:
+              skip_reason: str | None) -> tuple[Any, ...]:
         key: tuple[date, int, str, bool, int, int] = ref[1]  # type: ignore[assignment]
         period, version, subject, flag, entries, after = key
         versions = contract.core.versions
-        return {"source": ref[0], "contract_pk": contract.pk, "period_end": period, "subject": subject,
-                "flag": flag, "version_no": version,
-                "valid_from": date.min if version == 0 else versions[version].valid_from,
-                "valid_until": versions[version + 1].valid_from if version + 1 < len(versions) else FAR,
-                "after_pk": after, "upto_pk": self.marks[ref[0]], "entries": entries,
-                "invoice_pk": invoice_pk, "line_pk": line_pk, "skip_reason": skip_reason}
+        valid_from = date.min if version == 0 else versions[version].valid_from
+        valid_until = versions[version + 1].valid_from if version + 1 < len(versions) else FAR
+        return (ref[0], contract.pk, period, subject, flag, version, valid_from, valid_until, after,
+                self.marks[ref[0]], entries, invoice_pk, line_pk, skip_reason)
+
+
+LINK_COLUMNS = ("source", "contract_pk", "period_end", "subject", "flag", "version_no", "valid_from", "valid_until",
+                "after_pk", "upto_pk", "entries", "invoice_pk", "line_pk", "skip_reason")
+INVOICE_COLUMNS = ("contract_pk", "client_pk", "billing_date", "is_hold", "invoice_date", "due_date", "period_start",
+                   "period_end", "currency", "subtotal", "tax", "retainage_held", "total", "amount_due")
+LINE_COLUMNS = ("invoice_pk", "position", "kind", "description", "quantity", "unit_price", "amount", "taxable",
+                "retainable", "term", "subject", "cut", "origin")
 
 
 def _invoice_row(contract: repo.Stored, draft: InvoiceDraft) -> dict[str, Any]:
+    """The invoice's columns, in INVOICE_COLUMNS order."""
     t = draft.totals
     return {"contract_pk": contract.pk, "client_pk": contract.client_pk, "billing_date": draft.billing_date,
             "is_hold": draft.is_hold, "invoice_date": draft.billing_date, "due_date": draft.due_date,
@@ -208,19 +209,9 @@ def _invoice_row(contract: repo.Stored, draft: InvoiceDraft) -> dict[str, Any]:
             "amount_due": t.amount_due}
 
 
-def _line_row(invoice_pk: int, position: int, line: Line) -> dict[str, Any]:
-    return {
-        "invoice_pk": invoice_pk, "position": position, "kind": line.kind, "description": line.description,
-        "quantity": line.quantity, "unit_price": line.unit_price, "amount": line.amount, "taxable": line.taxable,
-        "retainable": line.retainable, "term": line.origin.term, "subject": line.sort_key[0] if line.sort_key else None,
-        "cut": line.cut,
-        "origin": {"versions": list(line.origin.versions), "derivation": list(line.origin.derivation),
-                   "refs": [_ref_json(r) for r in line.origin.refs]},
-    }
-
-
-def _ref_json(ref: Ref) -> Any:
-    tag, value = ref
-    if isinstance(value, tuple):
-        return [tag, *[v.isoformat() if isinstance(v, date) else v for v in value]]
-    return [tag, value]
+def _line_row(invoice_pk: int, position: int, line: Line) -> tuple[Any, ...]:
+    """The line's columns, in LINE_COLUMNS order; its origin keeps what --explain shows."""
+    origin = {"versions": list(line.origin.versions), "derivation": list(line.origin.derivation)}
+    return (invoice_pk, position, line.kind, line.description, line.quantity, line.unit_price, line.amount,
+            line.taxable, line.retainable, line.origin.term, line.sort_key[0] if line.sort_key else None, line.cut,
+            origin)

@@ -6,6 +6,7 @@ import calendar as _cal
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Literal
 
 Cycle = Literal["monthly", "quarterly", "weekly"]
@@ -52,12 +53,7 @@ class ContractCalendar:
 
     def period_of(self, day: date) -> Period:
         """The contract period containing `day`; after the end, the unclipped calendar period."""
-        full = calendar_period(self.cycle, day)
-        if self.end is not None and day > self.end:
-            return full
-        start = max(full.start, self.start)
-        end = full.end if self.end is None else min(full.end, self.end)
-        return Period(start, end)
+        return _contract_period(self.cycle, self.start, self.end, day)
 
     def billing_date(self, day: date) -> date:
         """Where an item dated `day` bills: the end of its period (§3, §8 items after the end)."""
@@ -77,6 +73,14 @@ class ContractCalendar:
             out.append(period)
             day = period.end + ONE_DAY
         return out
+
+
+@lru_cache(maxsize=65536)  # a run asks for the same few periods per contract many times
+def _contract_period(cycle: Cycle, start: date, end: date | None, day: date) -> Period:
+    full = calendar_period(cycle, day)
+    if end is not None and day > end:
+        return full
+    return Period(max(full.start, start), full.end if end is None else min(full.end, end))
 
 
 _TERMS = re.compile(r"^(?:net(\d+)|eom(\d*)|due_on_receipt)$")

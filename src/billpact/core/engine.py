@@ -9,7 +9,7 @@ each draft sees the ones before it. Nothing here touches a database or a clock.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
@@ -116,7 +116,8 @@ def _build(contract: Contract, ledger: Ledger, billing_date: date, due: _Date,
            ) -> tuple[InvoiceDraft | None, list[Finding]]:
     terms = contract.on(billing_date)
     period = contract.calendar.period_of(billing_date)
-    billing = Billing(contract, billing_date, period, currency, ledger)
+    retain_kinds = terms.retainage.kinds if terms.retainage else frozenset()
+    billing = Billing(contract, billing_date, period, currency, ledger, retain_kinds)
     priced = Priced()
     priced.extend(time.price(billing, due.time))
     priced.extend(expense.price(billing, due.expenses))
@@ -125,8 +126,7 @@ def _build(contract: Contract, ledger: Ledger, billing_date: date, due: _Date,
     priced.extend(milestone.price(billing, due.milestones))
     priced.extend(recurring.price(billing, due.recurring))
     priced.extend(progress.price(billing, due.progress, history))
-    retain_kinds = terms.retainage.kinds if terms.retainage else frozenset()
-    lines = [replace(line, retainable=line.amount if line.kind in retain_kinds else ZERO) for line in priced.lines]
+    lines = priced.lines
     lines += _cap(billing, lines, due, priced.findings)
     for day in due.cap_room:
         priced.consumed.append(("key", f"cap_release:{day.isoformat()}"))
@@ -188,7 +188,7 @@ def _releases(billing: Billing, releases: list[ReleaseItem], priced: Priced) -> 
         if amount <= 0:
             continue
         outstanding -= amount
-        out.append(flat_line("retainage_release", f"Retainage released ({rel.day.isoformat()})", amount, False,
+        out.append(flat_line(billing, "retainage_release", f"Retainage released ({rel.day.isoformat()})", amount, False,
                              Origin("retainage", (), (rel.ref,), (how,)), (rel.day.isoformat(),)))
     return out
 

@@ -25,6 +25,10 @@ class Billing:
     period: Period
     currency: Currency
     ledger: Ledger
+    retain_kinds: frozenset[str] = frozenset()   # the kinds retainage applies to on this billing date
+
+    def retainable(self, kind: str, amount: Decimal) -> Decimal:
+        return amount if kind in self.retain_kinds else Decimal(0)
 
     @property
     def span(self) -> str:
@@ -43,11 +47,11 @@ class Priced:
         self.consumed += other.consumed
 
 
-def flat_line(kind: str, description: str, amount: Decimal, taxable: bool, origin: Origin,
+def flat_line(billing: Billing, kind: str, description: str, amount: Decimal, taxable: bool, origin: Origin,
               sort_key: tuple[str, ...]) -> Line:
     """A line of quantity 1 whose unit price is its amount (every kind but time and resale)."""
     return Line(kind=kind, description=description, quantity=ONE, unit_price=amount, amount=amount,
-                taxable=taxable, retainable=Decimal(0), origin=origin, sort_key=sort_key)
+                taxable=taxable, retainable=billing.retainable(kind, amount), origin=origin, sort_key=sort_key)
 
 
 def label(name: str) -> str:

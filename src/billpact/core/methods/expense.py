@@ -40,7 +40,7 @@ def price(billing: Billing, items: Sequence[ExpenseItem]) -> Priced:
         derivation = tuple(f"{item.cost} cost ({item.entries} entries) from {item.day.isoformat()}, "
                            f"rate version {item.version}" for item in group)
         out.lines.append(flat_line(
-            "expense", f"{label(category)} — {billing.span}", amount, taxable,
+            billing, "expense", f"{label(category)} — {billing.span}", amount, taxable,
             Origin(key, tuple(sorted({item.version for item in group})), refs,
                    (*derivation, f"{cost} × (1 + {markup}) = {amount}")),
             (category, str(markup)),

@@ -70,6 +70,6 @@ def price(billing: Billing, items: Sequence[Due]) -> Priced:
         if item.amount == 0:
             continue
         out.lines.append(flat_line(
-            "fixed", f"{item.name} — installment {item.day.isoformat()}", item.amount, item.taxable,
+            billing, "fixed", f"{item.name} — installment {item.day.isoformat()}", item.amount, item.taxable,
             Origin(item.term, (item.version,), (item.ref,), (item.how,)), (item.day.isoformat(), item.term)))
     return out

@@ -64,6 +64,6 @@ def price(billing: Billing, items: Sequence[Due]) -> Priced:
         if item.amount == 0:
             continue
         out.lines.append(flat_line(
-            "milestone", f"{item.name} — {item.day.isoformat()}", item.amount, item.taxable,
+            billing, "milestone", f"{item.name} — {item.day.isoformat()}", item.amount, item.taxable,
             Origin(item.term, (item.version,), (item.ref,), (item.how,)), (item.day.isoformat(), item.term)))
     return out

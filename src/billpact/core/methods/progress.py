@@ -36,7 +36,7 @@ def price(billing: Billing, reports: Sequence[ProgressReport], history: Sequence
         if amount <= 0:
             continue
         out.lines.append(flat_line(
-            "progress", f"{label(item)} — {latest.percent * 100:.2f} % complete — {billing.span}", amount,
+            billing, "progress", f"{label(item)} — {latest.percent * 100:.2f} % complete — {billing.span}", amount,
             term.taxable,
             Origin(term.key, (version_no,), tuple(r.ref for r in own),
                    (f"{value} × {latest.percent} (report {latest.day.isoformat()}) = {earned}",

@@ -72,7 +72,7 @@ def price(billing: Billing, items: Sequence[Due]) -> Priced:
         if item.amount == 0:
             continue
         out.lines.append(flat_line(
-            "recurring", f"{item.name} — {item.period.start.isoformat()} to {item.period.end.isoformat()}",
+            billing, "recurring", f"{item.name} — {item.period.start.isoformat()} to {item.period.end.isoformat()}",
             item.amount, item.taxable, Origin(item.term, (item.version,), (item.ref,), (item.how,)),
             (item.period.start.isoformat(), item.term)))
     return out

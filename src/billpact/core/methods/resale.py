@@ -34,7 +34,7 @@ def price(billing: Billing, items: Sequence[ResaleItem]) -> Priced:
             continue
         out.lines.append(Line(
             kind="resale", description=f"{item.item} ({item.day.isoformat()})", quantity=item.quantity,
-            unit_price=unit, amount=amount, taxable=term.taxable, retainable=ZERO,
+            unit_price=unit, amount=amount, taxable=term.taxable, retainable=billing.retainable("resale", amount),
             origin=Origin(term.key, (version_no,), (item.ref,), (how, f"{item.quantity} × {unit} = {amount}")),
             sort_key=(item.day.isoformat(), item.item),
         ))

@@ -52,7 +52,7 @@ def price(billing: Billing, items: Sequence[TimeItem]) -> Priced:
         name = label(role) + (" (overtime)" if overtime else "")
         out.lines.append(Line(
             kind="time", description=f"{name} — {billing.span}", quantity=group.hours, unit_price=unit,
-            amount=amount, taxable=taxable, retainable=ZERO,
+            amount=amount, taxable=taxable, retainable=billing.retainable("time", amount),
             origin=Origin(group.term, tuple(sorted(group.versions)), tuple(group.refs),
                           (*group.derivation, f"{group.hours} h × {unit} = {amount}")),
             sort_key=(role, "1" if overtime else "0", str(unit)),
