@@ -201,6 +201,7 @@ def time_rows(p: Plan) -> Iterator[dict[str, Any]]:
                 overtime = rng.random() < OVERTIME_SHARE
                 yield {"ext_id": f"T-{seq:08d}", "contract_pk": c.index, "date": workdays[slot // per_day],
                        "period_end": period.end, "person": person, "role": role,
+                       "version_no": int(c.amended is not None and workdays[slot // per_day] >= c.amended),
                        "hours": rng.choice(OVERTIME_HOURS) if overtime else h, "overtime": overtime,
                        "note": rng.choice(NOTES) if rng.random() < 0.1 else None}
 

@@ -147,3 +147,13 @@ def test_the_same_amendment_is_not_applied_twice(db: str, tmp_path: Path) -> Non
     run(db, "import", str(tmp_path / "a.yaml"))
     assert "already stored" in run(db, "import", str(tmp_path / "a.yaml"), code=1).stderr
     run(db, "import", str(tmp_path / "a.yaml"), "--upsert")
+
+
+def test_an_amendment_imported_later_reprices_entries_from_its_date(db: str, tmp_path: Path) -> None:
+    load(db, tmp_path, {**BASE, "time": [entry("2026-01-10", "5"), entry("2026-01-20", "2")]})
+    later = {"amendments": [{"contract": "C-1", "effective": "2026-01-16",
+                             "set": {"terms.time.rates.engineer": "120.00"}}]}
+    (tmp_path / "later.yaml").write_text(yaml.safe_dump(later))
+    run(db, "import", str(tmp_path / "later.yaml"))
+    [inv] = run(db, "bill", "--through", "2026-01-31", "--json")
+    assert sorted((x["unit_price"], x["quantity"]) for x in inv["lines"]) == [("100.00", "5"), ("120.00", "2")]

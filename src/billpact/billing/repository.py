@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
@@ -18,7 +17,7 @@ from sqlalchemy.orm import Session
 from billpact.billing.models import EntryLink
 from billpact.clients.models import Client
 from billpact.contracts.history import build_contract
-from billpact.contracts.models import Amendment, Contract, ContractVersion
+from billpact.contracts.models import Amendment, Contract
 from billpact.core import caps
 from billpact.core import items as core_items
 from billpact.core import terms as core_terms
@@ -144,11 +143,6 @@ def _open(model: Any, through: date) -> Any:
     return or_(model.invoice_pk.is_(None), model.invoice_pk.in_(drafts))
 
 
-def _version_join(model: Any) -> Any:
-    return and_(ContractVersion.contract_pk == model.contract_pk, model.date >= ContractVersion.valid_from,
-                or_(ContractVersion.valid_until.is_(None), model.date < ContractVersion.valid_until))
-
-
 def _coverage(source: str, through: date) -> Any:
     """Per group, the highest entry pk already consumed — by fixed invoices, skips, or drafts past
     `through` (the drafts up to `through` are rebuilt, so their entries count as open)."""
@@ -169,15 +163,14 @@ def open_groups(source: str, through: date, watermark: int) -> Any:
     quantity = model.hours if source == "time" else model.amount
     covered = _coverage(source, through)
     after = func.coalesce(covered.c.upto, 0)
-    return (select(model.contract_pk, model.period_end, ContractVersion.version_no, subject.label("subject"),
+    return (select(model.contract_pk, model.period_end, model.version_no, subject.label("subject"),
                    flag.label("flag"), func.sum(quantity).label("quantity"), func.count().label("entries"),
                    func.min(model.date).label("first"), after.label("after"))
-            .join(ContractVersion, _version_join(model))
             .outerjoin(covered, and_(covered.c.contract_pk == model.contract_pk,
                                      covered.c.period_end == model.period_end,
                                      covered.c.subject == subject, covered.c.flag == flag))
             .where(model.date <= through, model.pk <= watermark, model.pk > after)
-            .group_by(model.contract_pk, model.period_end, ContractVersion.version_no, subject, flag, after))
+            .group_by(model.contract_pk, model.period_end, model.version_no, subject, flag, after))
 
 
 def watermarks(session: Session) -> dict[str, int]:
@@ -201,14 +194,16 @@ def entry_billing(source: str) -> Any:
 
 def pending(session: Session, through: date, marks: dict[str, int]) -> dict[int, Pending]:
     out: dict[int, Pending] = defaultdict(Pending)
-    for r in session.execute(open_groups("time", through, marks["time"])):
-        key = (r.period_end, r.version_no, r.subject, bool(r.flag), r.entries, r.after)
-        out[r.contract_pk].time.append(core_items.TimeItem(
-            r.first, r.version_no, r.subject, bool(r.flag), Decimal(r.quantity), r.entries, ("time", key)))
-    for r in session.execute(open_groups("expense", through, marks["expense"])):
-        key = (r.period_end, r.version_no, r.subject, bool(r.flag), r.entries, r.after)
-        out[r.contract_pk].expenses.append(core_items.ExpenseItem(
-            r.first, r.version_no, r.subject, bool(r.flag), Decimal(r.quantity), r.entries, ("expense", key)))
+    time_item, expense_item = core_items.TimeItem, core_items.ExpenseItem
+    for contract, period, version, subject, flag, quantity, entries, first, after in session.execute(
+            open_groups("time", through, marks["time"])):
+        key = (period, version, subject, bool(flag), entries, after)
+        out[contract].time.append(time_item(first, version, subject, bool(flag), quantity, entries, ("time", key)))
+    for contract, period, version, subject, flag, quantity, entries, first, after in session.execute(
+            open_groups("expense", through, marks["expense"])):
+        key = (period, version, subject, bool(flag), entries, after)
+        out[contract].expenses.append(expense_item(first, version, subject, bool(flag), quantity, entries,
+                                                   ("expense", key)))
     for res in session.scalars(select(Resale).where(Resale.date <= through, _open(Resale, through))
                                .order_by(Resale.pk)):
         out[res.contract_pk].resales.append(core_items.ResaleItem(

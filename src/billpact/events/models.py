@@ -5,7 +5,9 @@ records what it consumed per group (`billing.models.EntryLink`), so billing a
 million entries writes a few thousand rows, not a million. Resales, progress
 reports and retainage releases (a handful per contract) link to the invoice
 and line that billed them. `period_end` is the end of the calendar period of
-the entry's date, stored at import so the run groups by it without date functions.
+the entry's date and `version_no` the contract version in force on it; both are
+stored at import (and `version_no` again when an amendment is imported) so the
+run groups entries with a plain GROUP BY, no date functions and no range join.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ class TimeEntry(Base):
     contract_pk: Mapped[int] = mapped_column(ForeignKey("contract.pk"))
     date: Mapped[dt.date] = mapped_column(Date)
     period_end: Mapped[dt.date] = mapped_column(Date)
+    version_no: Mapped[int] = mapped_column(Integer, default=0)   # rate version of `date`, kept up to date
     person: Mapped[str] = mapped_column(String(100))
     role: Mapped[str] = mapped_column(String(100))
     hours: Mapped[Decimal] = mapped_column(Hours())
@@ -52,6 +55,7 @@ class Expense(Base):
     contract_pk: Mapped[int] = mapped_column(ForeignKey("contract.pk"))
     date: Mapped[dt.date] = mapped_column(Date)
     period_end: Mapped[dt.date] = mapped_column(Date)
+    version_no: Mapped[int] = mapped_column(Integer, default=0)
     category: Mapped[str] = mapped_column(String(100))
     amount: Mapped[Decimal] = mapped_column(Money())
     billable: Mapped[bool] = mapped_column(Boolean, default=True)

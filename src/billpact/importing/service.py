@@ -4,14 +4,15 @@ transaction — or load nothing and report every problem."""
 from __future__ import annotations
 
 import json
+from bisect import bisect_right
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import case, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from billpact.billing import lock
@@ -164,6 +165,7 @@ def _load(session: Session, doc: m.ImportFile, stored: StoredState, upsert: bool
     _amendments(session, doc, contracts, stored)
     pk_of = {code: c.pk for code, c in contracts.items()}
     cycles = {code: c.cycle for code, c in contracts.items()}
+    version_of = _version_finder(session, list(pk_of.values()))
     summary.counts = {
         "clients": len(doc.clients), "contracts": len(doc.contracts), "amendments": len(doc.amendments),
     }
@@ -171,13 +173,13 @@ def _load(session: Session, doc: m.ImportFile, stored: StoredState, upsert: bool
     for t in doc.time:
         rows["time"].append({"ext_id": t.id, "contract_pk": pk_of[t.contract], "date": t.date,
                              "period_end": calendar_period(cycles[t.contract], t.date).end,  # type: ignore[arg-type]
-                             "person": t.person, "role": t.role, "hours": t.hours, "overtime": t.overtime,
-                             "note": t.note})
+                             "version_no": version_of(pk_of[t.contract], t.date), "person": t.person,
+                             "role": t.role, "hours": t.hours, "overtime": t.overtime, "note": t.note})
     for e in doc.expenses:
         rows["expenses"].append({"ext_id": e.id, "contract_pk": pk_of[e.contract], "date": e.date,
                                  "period_end": calendar_period(cycles[e.contract], e.date).end,  # type: ignore[arg-type]
-                                 "category": e.category, "amount": e.amount, "billable": e.billable,
-                                 "note": e.note})
+                                 "version_no": version_of(pk_of[e.contract], e.date), "category": e.category,
+                                 "amount": e.amount, "billable": e.billable, "note": e.note})
     for r in doc.resales:
         rows["resales"].append({"ext_id": r.id, "contract_pk": pk_of[r.contract], "date": r.date, "item": r.item,
                                 "quantity": r.quantity, "unit_price": r.unit_price, "unit_cost": r.unit_cost})
@@ -302,7 +304,8 @@ def _amendments(session: Session, doc: m.ImportFile, contracts: dict[str, Contra
 
 
 def _versions(session: Session, row: Contract, written: m.Contract, amendments: list[m.Amendment]) -> None:
-    """Store the rate versions' date ranges, and the end as last amended (periods clip to it)."""
+    """Store the rate versions' date ranges, the end as last amended (periods clip to it), and
+    renumber the versions of the contract's stored entries (an amendment may split a version)."""
     versions = amended_versions(written, list(enumerate(amendments)))
     session.query(ContractVersion).filter(ContractVersion.contract_pk == row.pk).delete()
     for no, (valid_from, _model) in enumerate(versions):
@@ -310,3 +313,24 @@ def _versions(session: Session, row: Contract, written: m.Contract, amendments: 
         session.add(ContractVersion(contract_pk=row.pk, version_no=no,
                                     valid_from=date.min if no == 0 else valid_from, valid_until=until))
     row.end = versions[-1][1].end
+    if len(versions) > 1:
+        for model in (ev.TimeEntry, ev.Expense):
+            numbering = case(*[(model.date >= valid_from, no) for no, (valid_from, _m) in reversed(
+                list(enumerate(versions))) if no > 0], else_=0)
+            session.execute(update(model).where(model.contract_pk == row.pk).values(version_no=numbering),
+                            execution_options={"synchronize_session": False})
+
+
+def _version_finder(session: Session, contract_pks: list[int]) -> Callable[[int, date], int]:
+    """version_no(contract pk, day): the contract version in force on the day."""
+    starts: dict[int, list[date]] = defaultdict(list)
+    for chunk in _chunks(contract_pks):
+        for pk, valid_from in session.execute(select(ContractVersion.contract_pk, ContractVersion.valid_from)
+                                              .where(ContractVersion.contract_pk.in_(chunk))
+                                              .order_by(ContractVersion.contract_pk, ContractVersion.version_no)):
+            starts[pk].append(valid_from)
+
+    def version_no(contract_pk: int, day: date) -> int:
+        return max(bisect_right(starts[contract_pk], day) - 1, 0)
+
+    return version_no

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 17:07:32.685932
+Create Date: 2026-11-23 17:22:25.463822
 """
 from __future__ import annotations
 
@@ -127,6 +127,7 @@ def upgrade() -> None:
     sa.Column('contract_pk', sa.Integer(), nullable=False),
     sa.Column('date', sa.Date(), nullable=False),
     sa.Column('period_end', sa.Date(), nullable=False),
+    sa.Column('version_no', sa.Integer(), nullable=False),
     sa.Column('category', sa.String(length=100), nullable=False),
     sa.Column('amount', sa.BigInteger(), nullable=False),
     sa.Column('billable', sa.Boolean(), nullable=False),
@@ -189,6 +190,7 @@ def upgrade() -> None:
     sa.Column('contract_pk', sa.Integer(), nullable=False),
     sa.Column('date', sa.Date(), nullable=False),
     sa.Column('period_end', sa.Date(), nullable=False),
+    sa.Column('version_no', sa.Integer(), nullable=False),
     sa.Column('person', sa.String(length=100), nullable=False),
     sa.Column('role', sa.String(length=100), nullable=False),
     sa.Column('hours', sa.BigInteger(), nullable=False),
