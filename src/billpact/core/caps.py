@@ -26,7 +26,7 @@ def cut(cap: Cap, ledger: Ledger, lines: list[Line], currency: Currency) -> Spli
     n = sum((line.amount for line in capped), ZERO)
     if n <= 0:
         return None
-    over = ledger.capped_billed(cap.kinds) + n - cap.amount
+    over = ledger.capped_billed(cap.kinds) + n - currency.quantize(cap.amount)
     if over <= 0:
         return None
     adjustment = -min(over, n)
@@ -35,12 +35,12 @@ def cut(cap: Cap, ledger: Ledger, lines: list[Line], currency: Currency) -> Spli
     return Split(adjustment, share(adjustment, taxable, n, currency), share(adjustment, retainable, n, currency))
 
 
-def room(cap: Cap | None, ledger: Ledger, lines: list[Line]) -> Decimal | None:
+def room(cap: Cap | None, ledger: Ledger, lines: list[Line], currency: Currency) -> Decimal | None:
     """What the cap leaves after B and this invoice's capped lines (None: no cap, unlimited)."""
     if cap is None:
         return None
     n = sum((line.amount for line in lines if line.kind in cap.kinds), ZERO)
-    return max(cap.amount - ledger.capped_billed(cap.kinds) - n, ZERO)
+    return max(currency.quantize(cap.amount) - ledger.capped_billed(cap.kinds) - n, ZERO)
 
 
 def release(ledger: Ledger, limit: Decimal | None, currency: Currency) -> Split | None:

@@ -165,7 +165,7 @@ def _cap(billing: Billing, lines: list[Line], due: _Date, findings: list[Finding
                                     + ("held until the cap grows" if cap.excess == "hold" else "written off"),
                                     amount=-split.amount))
     if due.cap_room:
-        room = caps.room(cap, ledger, lines + out)
+        room = caps.room(cap, ledger, lines + out, currency)
         released = caps.release(ledger, room, currency)
         if released is not None:
             out += caps.cap_lines(released, "release", "Held amount released under the cap",
@@ -182,7 +182,8 @@ def _releases(billing: Billing, releases: list[ReleaseItem], priced: Priced) -> 
         if rel.percent is not None:
             amount, how = billing.currency.quantize(outstanding * rel.percent), f"{rel.percent} of {outstanding}"
         elif rel.amount is not None:
-            amount, how = min(rel.amount, outstanding), f"{rel.amount} asked, {outstanding} held"
+            asked = billing.currency.quantize(rel.amount)
+            amount, how = min(asked, outstanding), f"{asked} asked, {outstanding} held"
         else:
             amount, how = outstanding, f"all held: {outstanding}"
         if amount <= 0:

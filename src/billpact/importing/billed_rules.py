@@ -71,7 +71,7 @@ def _billed_installments_dropped(session: Session, row: Contract, versions: list
                                .where(BilledItem.contract_pk == row.pk, Invoice.status.in_(FIXED_STATUSES),
                                       BilledItem.item_key.like("fixed:%"))):
         _, term_key, billed_day = key.split(":", 2)
-        billed[term_key].add(billed_day)
+        billed[term_key].add(billed_day.split("#")[0])
     problems: list[str] = []
     for day, contract in versions:
         keys = term_keys([t.model_dump() for t in contract.terms])

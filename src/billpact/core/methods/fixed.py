@@ -26,38 +26,65 @@ class Due:
     ref: Ref
 
 
-def installment_amounts(term: FixedTerm, currency: Currency) -> list[tuple[Installment, Decimal]]:
-    """Each installment's amount; the LAST (latest date, on a tie the last listed) is the remainder."""
+def installment_keys(term: FixedTerm) -> list[tuple[date, int]]:
+    """Each installment's identity: its date and its rank among the installments of that date."""
+    seen: dict[date, int] = {}
+    keys = []
+    for inst in term.schedule:
+        seen[inst.date] = seen.get(inst.date, 0) + 1
+        keys.append((inst.date, seen[inst.date]))
+    return keys
+
+
+def installment_amounts(term: FixedTerm, currency: Currency,
+                        kept: dict[tuple[date, int], Decimal] | None = None) -> list[tuple[Installment, Decimal]]:
+    """Each installment's amount; the LAST (latest date, on a tie the last listed) is the remainder.
+
+    `kept` holds the amounts of installments an earlier version governs (matched by date and
+    rank): after an amendment they stay what they were, and the new fee's remainder absorbs the rest.
+    """
+    kept = kept or {}
+    keys = installment_keys(term)
     order = sorted(range(len(term.schedule)), key=lambda i: (term.schedule[i].date, i))
     last = order[-1]
     amounts: dict[int, Decimal] = {}
     for i, inst in enumerate(term.schedule):
-        if i != last:
-            amounts[i] = inst.amount if inst.amount is not None else currency.quantize(
-                term.amount * (inst.percent or Decimal(0)))
-    amounts[last] = term.amount - sum(amounts.values(), Decimal(0))
+        if keys[i] in kept:
+            amounts[i] = kept[keys[i]]
+        elif i != last:
+            amounts[i] = currency.quantize(inst.amount if inst.amount is not None else
+                                           term.amount * (inst.percent or Decimal(0)))
+    if last not in amounts:
+        amounts[last] = currency.quantize(term.amount) - sum(
+            (a for i, a in amounts.items() if i != last), Decimal(0))
     return [(term.schedule[i], amounts[i]) for i in range(len(term.schedule))]
 
 
+def item_key(term_key: str, day: date, rank: int) -> str:
+    return f"fixed:{term_key}:{day.isoformat()}" + (f"#{rank}" if rank > 1 else "")
+
+
 def due(contract: Contract, billed: set[str], currency: Currency) -> list[Due]:
-    """Installments not yet billed, each from the version in force on its own date."""
+    """Installments not yet billed, each from the version in force on its own date (§4, §9)."""
     out: list[Due] = []
-    seen: set[str] = set()
     for key in contract.term_keys("fixed"):
+        governed: dict[tuple[date, int], Decimal] = {}   # amounts fixed by the span in force on their date
         for start, until, term in contract.term_spans(key):
             assert isinstance(term, FixedTerm)
             version = contract.version_no(start)
-            for inst, amount in installment_amounts(term, currency):
-                ref_key = f"fixed:{key}:{inst.date.isoformat()}"
-                in_span = start <= inst.date and (until is None or inst.date < until)
-                if version == 0 and inst.date < start:
-                    in_span = True  # installments dated before the contract start bill from the first version
-                if not in_span or ref_key in billed or ref_key in seen:
+            kept = {k: a for k, a in governed.items() if k[0] < start}
+            amounts = installment_amounts(term, currency, kept)
+            for (inst, amount), (day, rank) in zip(amounts, installment_keys(term), strict=True):
+                in_span = (version == 0 or start <= day) and (until is None or day < until)
+                if not in_span:
                     continue
-                seen.add(ref_key)
+                governed[(day, rank)] = amount
+                ref_key = item_key(key, day, rank)
+                if ref_key in billed:
+                    continue
                 share = f"{inst.amount}" if inst.amount is not None else f"{term.amount} × {inst.percent}"
-                out.append(Due(key, term.name or key, inst.date, amount, term.taxable, version,
-                               f"installment of {inst.date.isoformat()}: {share} → {amount}"
+                out.append(Due(key, term.name or key, day, amount, term.taxable, version,
+                               f"installment of {day.isoformat()}: {share} → {amount}"
                                f" (fee {term.amount}, schedule of version {version})",
                                ("key", ref_key)))
     return out

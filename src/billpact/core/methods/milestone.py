@@ -47,7 +47,7 @@ def due(contract: Contract, events: Sequence[MilestoneItem], billed: set[str], c
         term = _term_on(contract, event.milestone, day) or term
         version = contract.version_no(day)
         if term.amount is not None:
-            amount, how = term.amount, f"amount {term.amount}"
+            amount, how = currency.quantize(term.amount), f"amount {term.amount}"
         else:
             value = contract.versions[version].value or Decimal(0)
             amount = currency.quantize(value * (term.percent or Decimal(0)))

@@ -55,7 +55,7 @@ def due(contract: Contract, through: date, billed: set[str], currency: Currency)
             assert isinstance(term, RecurringTerm)
             full = calendar_period(contract.cycle, period.start).days
             if days == full:
-                amount, how = term.amount, f"{term.amount} for the full period"
+                amount, how = currency.quantize(term.amount), f"{term.amount} for the full period"
             else:
                 amount = currency.quantize(term.amount * days / full)
                 how = f"{term.amount} × {days}/{full} days = {amount}"
