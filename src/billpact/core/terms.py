@@ -139,6 +139,14 @@ class ContractTerms:
     cap: Cap | None
     retainage: RetainageTerms | None
     terms: tuple[Term, ...]
+    _rates: dict[str, tuple[TimeTerm, Decimal]] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # role -> (term, rate): the first time term carrying the role, looked up once per version
+        for term in self.terms:
+            if isinstance(term, TimeTerm):
+                for role, rate in term.rates.items():
+                    self._rates.setdefault(role, (term, rate))
 
     def of_kind(self, kind: str) -> list[Term]:
         return [t for t in self.terms if t.kind == kind]
@@ -147,10 +155,7 @@ class ContractTerms:
         return next((t for t in self.terms if t.key == key), None)
 
     def time_rate(self, role: str) -> tuple[TimeTerm, Decimal] | None:
-        for term in self.terms:
-            if isinstance(term, TimeTerm) and role in term.rates:
-                return term, term.rates[role]
-        return None
+        return self._rates.get(role)
 
 
 @dataclass(frozen=True, slots=True)

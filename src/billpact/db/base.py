@@ -39,12 +39,14 @@ class Scaled(TypeDecorator[Decimal]):
         self.factor = Decimal(10) ** scale
 
     def process_bind_param(self, value: Any, dialect: Dialect) -> int | None:
-        if value is None:
-            return None
-        scaled = Decimal(value) * self.factor
-        if scaled != scaled.to_integral_value():
+        return None if value is None else self.to_int(value)
+
+    def to_int(self, value: Decimal | int) -> int:
+        scaled = Decimal(value).scaleb(self.scale)
+        integral = int(scaled)
+        if integral != scaled:
             raise ValueError(f"{value} has more than {self.scale} decimal places")
-        return int(scaled)
+        return integral
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         if value is None:

@@ -12,7 +12,9 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import JSON, Connection, Table, func, select, text
+from sqlalchemy import JSON, Boolean, Connection, Integer, String, Table, func, select, text
+
+from billpact.db.base import Scaled
 
 
 def allocate_pks(conn: Connection, table: Table, count: int) -> list[int]:
@@ -29,6 +31,10 @@ def allocate_pks(conn: Connection, table: Table, count: int) -> list[int]:
 
 def _processor(table: Table, name: str, conn: Connection) -> Callable[[Any], Any] | None:
     column_type = table.c[name].type
+    if isinstance(column_type, Scaled):
+        return column_type.to_int
+    if isinstance(column_type, Boolean | Integer | String):
+        return None  # both drivers take Python bools, ints and strs as they are
     processor = column_type.bind_processor(conn.dialect)
     if processor is None and isinstance(column_type, JSON):
         return json.dumps  # psycopg adapts JSON in SQLAlchemy's own statements, not in a raw executemany
@@ -44,6 +50,8 @@ def insert_rows(conn: Connection, table: Table, columns: Sequence[str], rows: Se
     # Names come from the mapped Table (looked up above), never from input; values are parameters.
     sql = (f"INSERT INTO {table.name} ({', '.join(columns)}) "  # noqa: S608
            f"VALUES ({', '.join(marker for _ in columns)})")
-    converted = [tuple(value if proc is None or value is None else proc(value)
-                       for proc, value in zip(processors, row, strict=True)) for row in rows]
-    conn.exec_driver_sql(sql, converted)
+    columns_of = list(zip(*rows, strict=True))
+    for i, proc in enumerate(processors):
+        if proc is not None:
+            columns_of[i] = tuple(None if value is None else proc(value) for value in columns_of[i])
+    conn.exec_driver_sql(sql, list(zip(*columns_of, strict=True)))
