@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from billpact.billing.models import EntryLink
@@ -155,22 +155,27 @@ def _coverage(source: str, through: date) -> Any:
             .subquery(f"covered_{source}"))
 
 
-def open_groups(source: str, through: date, watermark: int) -> Any:
-    """Open entries summed per (contract, calendar period, rate version, role/category, flag)."""
+def open_groups(source: str, through: date, watermark: int, *, any_links: bool = True) -> Any:
+    """Open entries summed per (contract, calendar period, rate version, role/category, flag).
+
+    Without any link yet (a first run) the coverage join is left out: nothing is covered.
+    """
     model: Any = TimeEntry if source == "time" else Expense
     subject = model.role if source == "time" else model.category
     flag = model.overtime if source == "time" else model.billable
     quantity = model.hours if source == "time" else model.amount
+    columns = [model.contract_pk, model.period_end, model.version_no, subject, flag]
+    if not any_links:
+        return (select(*columns, func.sum(quantity), func.count(), literal(0))
+                .where(model.date <= through, model.pk <= watermark).group_by(*columns))
     covered = _coverage(source, through)
     after = func.coalesce(covered.c.upto, 0)
-    return (select(model.contract_pk, model.period_end, model.version_no, subject.label("subject"),
-                   flag.label("flag"), func.sum(quantity).label("quantity"), func.count().label("entries"),
-                   func.min(model.date).label("first"), after.label("after"))
+    return (select(*columns, func.sum(quantity), func.count(), after)
             .outerjoin(covered, and_(covered.c.contract_pk == model.contract_pk,
                                      covered.c.period_end == model.period_end,
                                      covered.c.subject == subject, covered.c.flag == flag))
             .where(model.date <= through, model.pk <= watermark, model.pk > after)
-            .group_by(model.contract_pk, model.period_end, model.version_no, subject, flag, after))
+            .group_by(*columns, after))
 
 
 def watermarks(session: Session) -> dict[str, int]:
@@ -184,7 +189,8 @@ def entry_billing(source: str) -> Any:
     model: Any = TimeEntry if source == "time" else Expense
     subject = model.role if source == "time" else model.category
     flag = model.overtime if source == "time" else model.billable
-    return (select(model.pk.label("entry"), EntryLink.invoice_pk, EntryLink.line_pk, EntryLink.skip_reason)
+    return (select(model.pk.label("entry"), EntryLink.pk.label("link"), EntryLink.invoice_pk, EntryLink.line_pk,
+                   EntryLink.skip_reason)
             .outerjoin(EntryLink, and_(EntryLink.source == source, EntryLink.contract_pk == model.contract_pk,
                                        EntryLink.period_end == model.period_end, EntryLink.subject == subject,
                                        EntryLink.flag == flag, model.date >= EntryLink.valid_from,
@@ -192,18 +198,22 @@ def entry_billing(source: str) -> Any:
                                        model.pk <= EntryLink.upto_pk)))
 
 
-def pending(session: Session, through: date, marks: dict[str, int]) -> dict[int, Pending]:
+def pending(session: Session, through: date, marks: dict[str, int],
+            ends: dict[int, date | None]) -> dict[int, Pending]:
+    """Open items per contract. A group's day is its period's last day within the contract (`ends`):
+    it stands for all its entries, which share that contract period and so its billing date."""
     out: dict[int, Pending] = defaultdict(Pending)
-    time_item, expense_item = core_items.TimeItem, core_items.ExpenseItem
-    for contract, period, version, subject, flag, quantity, entries, first, after in session.execute(
-            open_groups("time", through, marks["time"])):
-        key = (period, version, subject, bool(flag), entries, after)
-        out[contract].time.append(time_item(first, version, subject, bool(flag), quantity, entries, ("time", key)))
-    for contract, period, version, subject, flag, quantity, entries, first, after in session.execute(
-            open_groups("expense", through, marks["expense"])):
-        key = (period, version, subject, bool(flag), entries, after)
-        out[contract].expenses.append(expense_item(first, version, subject, bool(flag), quantity, entries,
-                                                   ("expense", key)))
+    for source in ("time", "expense"):
+        any_links = session.scalar(select(EntryLink.pk).where(EntryLink.source == source).limit(1)) is not None
+        make = core_items.TimeItem if source == "time" else core_items.ExpenseItem
+        for contract, period, version, subject, flag, quantity, entries, after in session.execute(
+                open_groups(source, through, marks[source], any_links=any_links)):
+            end = ends.get(contract)
+            day = period if end is None or end >= period else end
+            key = (period, version, subject, bool(flag), entries, after)
+            item = make(day, version, subject, bool(flag), quantity, entries, (source, key))
+            bucket = out[contract].time if source == "time" else out[contract].expenses
+            bucket.append(item)  # type: ignore[arg-type]
     for res in session.scalars(select(Resale).where(Resale.date <= through, _open(Resale, through))
                                .order_by(Resale.pk)):
         out[res.contract_pk].resales.append(core_items.ResaleItem(

@@ -51,7 +51,7 @@ def run(session: Session, through: date, *, contracts: Sequence[str] | None = No
     marks = repo.watermarks(session)
     stored = {s.pk: s for s in repo.contracts(session, list(contracts) if contracts else None)}
     ledgers = repo.ledgers(session, stored)
-    pending = repo.pending(session, through, marks)
+    pending = repo.pending(session, through, marks, {pk: s.core.end for pk, s in stored.items()})
     existing = repo.drafts(session, through)
     consumed = repo.draft_consumed(session, [inv.pk for rows in existing.values() for inv, _ in rows])
     result = RunResult(contracts=len(stored))

@@ -19,7 +19,7 @@ Ref = tuple[str, Hashable]  # (kind of origin, caller's id): ("time", group), ("
 
 @dataclass(frozen=True, slots=True)
 class TimeItem:
-    day: date          # the earliest entry date of the group (all lie in one calendar period)
+    day: date          # a day of the contract period all its entries lie in (its last within the contract)
     version: int       # rate version the entries fall in (index into Contract.versions)
     role: str
     overtime: bool

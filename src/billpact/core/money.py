@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cache
 
 # ISO 4217 active codes and their minor units (exponent). Codes absent here are not ISO 4217.
 _THREE = "BHD IQD JOD KWD LYD OMR TND"
@@ -37,17 +38,11 @@ class Currency:
 
     code: str
     exponent: int
+    quantum: Decimal = Decimal(1)
 
     @classmethod
     def of(cls, code: str) -> Currency:
-        try:
-            return cls(code, MINOR_UNITS[code])
-        except KeyError:
-            raise CurrencyError(f"{code!r} is not an ISO 4217 currency code") from None
-
-    @property
-    def quantum(self) -> Decimal:
-        return Decimal(1).scaleb(-self.exponent)
+        return _currency(code)
 
     def quantize(self, amount: Decimal) -> Decimal:
         """Round half-up (ties away from zero) to the currency's minor unit."""
@@ -56,6 +51,15 @@ class Currency:
     def format(self, amount: Decimal) -> str:
         """The amount as a string with exactly the minor-unit digits ("1234.50")."""
         return f"{self.quantize(amount):.{self.exponent}f}"
+
+
+@cache
+def _currency(code: str) -> Currency:
+    try:
+        exponent = MINOR_UNITS[code]
+    except KeyError:
+        raise CurrencyError(f"{code!r} is not an ISO 4217 currency code") from None
+    return Currency(code, exponent, Decimal(1).scaleb(-exponent))
 
 
 def is_currency(code: str) -> bool:

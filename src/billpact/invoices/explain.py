@@ -39,8 +39,12 @@ def explain(session: Session, invoice: Invoice) -> str:
     for i, line in enumerate(lines, 1):
         out.append(f"line {i}: {line.kind} — {line.description}: {view['lines'][i - 1]['amount']}")
         out.append(f"  term {line.term or '—'}; rate versions {line.origin.get('versions') or '—'}")
+        out += _groups(session, line)
         for step in line.origin.get("derivation", []):
             out.append(f"  · {step}")
+        if line.kind in ("time", "resale"):
+            out.append(f"  · {view['lines'][i - 1]['quantity']} × {view['lines'][i - 1]['unit_price']} = "
+                       f"{view['lines'][i - 1]['amount']}")
         for label, ids in _entries(session, line):
             out.append(f"  source {label}: {ids}")
     cur = view
@@ -51,6 +55,26 @@ def explain(session: Session, invoice: Invoice) -> str:
             f"  retainage held = round(retainable lines × retainage rate) = {cur['retainage_held']}",
             f"  amount due = total − retainage held = {cur['amount_due']}"]
     return "\n".join(out)
+
+
+def _groups(session: Session, line: InvoiceLine) -> list[str]:
+    """Per consumed group: what its entries add up to, and the rate version they were priced with."""
+    if line.kind not in ("time", "expense"):
+        return []
+    model: Any = TimeEntry if line.kind == "time" else Expense
+    source = "time" if line.kind == "time" else "expense"
+    quantity = model.hours if source == "time" else model.amount
+    covered = entry_billing(source).where(EntryLink.line_pk == line.pk).subquery()
+    rows = session.execute(
+        select(EntryLink.version_no, EntryLink.valid_from, EntryLink.period_end, func.sum(quantity),
+               func.count(), func.min(model.date), func.max(model.date))
+        .select_from(covered).join(model, model.pk == covered.c.entry).join(EntryLink, EntryLink.pk == covered.c.link)
+        .group_by(EntryLink.pk, EntryLink.version_no, EntryLink.valid_from, EntryLink.period_end)
+        .order_by(EntryLink.period_end, EntryLink.version_no)).all()
+    unit = "h" if source == "time" else "cost"
+    return [f"  · {total.normalize():f} {unit} from {n} entr{'y' if n == 1 else 'ies'} dated {first} to {last}, "
+            f"rate version {version} (in force from {'the start' if version == 0 else valid_from})"
+            for version, valid_from, _period, total, n, first, last in rows]
 
 
 def _entries(session: Session, line: InvoiceLine) -> list[tuple[str, str]]:

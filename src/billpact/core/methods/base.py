@@ -26,13 +26,13 @@ class Billing:
     currency: Currency
     ledger: Ledger
     retain_kinds: frozenset[str] = frozenset()   # the kinds retainage applies to on this billing date
+    span: str = ""                               # the service period as descriptions name it
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "span", f"{self.period.start.isoformat()} to {self.period.end.isoformat()}")
 
     def retainable(self, kind: str, amount: Decimal) -> Decimal:
         return amount if kind in self.retain_kinds else Decimal(0)
-
-    @property
-    def span(self) -> str:
-        return f"{self.period.start.isoformat()} to {self.period.end.isoformat()}"
 
 
 @dataclass(slots=True)

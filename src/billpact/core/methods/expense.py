@@ -37,12 +37,10 @@ def price(billing: Billing, items: Sequence[ExpenseItem]) -> Priced:
         if amount == 0:
             continue
         refs: tuple[Ref, ...] = tuple(item.ref for item in group)
-        derivation = tuple(f"{item.cost} cost ({item.entries} entries) from {item.day.isoformat()}, "
-                           f"rate version {item.version}" for item in group)
         out.lines.append(flat_line(
             billing, "expense", f"{label(category)} — {billing.span}", amount, taxable,
             Origin(key, tuple(sorted({item.version for item in group})), refs,
-                   (*derivation, f"{cost} × (1 + {markup}) = {amount}")),
+                   (f"{cost} × (1 + {markup}) = {amount}",)),
             (category, str(markup)),
         ))
     return out

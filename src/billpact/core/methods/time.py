@@ -19,32 +19,25 @@ class _Group:
     hours: Decimal = ZERO
     versions: set[int] = field(default_factory=set)
     refs: list[Ref] = field(default_factory=list)
-    derivation: list[str] = field(default_factory=list)
 
 
 def price(billing: Billing, items: Sequence[TimeItem]) -> Priced:
     out = Priced()
     groups: dict[tuple[str, Decimal, bool, bool], _Group] = {}
     for item in items:
-        version = billing.contract.versions[item.version]
-        found = version.time_rate(item.role)
+        found = billing.contract.versions[item.version].time_rate(item.role)
         out.consumed.append(item.ref)
         if found is None:
             out.findings.append(Finding(billing.contract.id, billing.billing_date,
                                         f"role {item.role!r} has no rate in force on {item.day}", refs=(item.ref,)))
             continue
-        term, rate = found
-        unit = rate
+        term, unit = found
         if item.overtime:
-            unit = billing.currency.quantize(rate * _multiplier(term))
+            unit = billing.currency.quantize(unit * _multiplier(term))
         group = groups.setdefault((item.role, unit, item.overtime, term.taxable), _Group(term.key))
         group.hours += item.hours
         group.versions.add(item.version)
         group.refs.append(item.ref)
-        group.derivation.append(
-            f"{item.hours} h ({item.entries} entries) from {item.day.isoformat()} at rate version {item.version}"
-            f" ({version.valid_from.isoformat()}): {label(item.role)} {rate}"
-            + (f" × overtime {term.overtime_multiplier} = {unit}" if item.overtime else ""))
     for (role, unit, overtime, taxable), group in groups.items():
         amount = billing.currency.quantize(group.hours * unit)
         if amount == 0:
@@ -53,8 +46,9 @@ def price(billing: Billing, items: Sequence[TimeItem]) -> Priced:
         out.lines.append(Line(
             kind="time", description=f"{name} — {billing.span}", quantity=group.hours, unit_price=unit,
             amount=amount, taxable=taxable, retainable=billing.retainable("time", amount),
-            origin=Origin(group.term, tuple(sorted(group.versions)), tuple(group.refs),
-                          (*group.derivation, f"{group.hours} h × {unit} = {amount}")),
+            # The per-version hours are read back from the entries by --explain: formatting them here
+            # would cost more than the whole SQL aggregation of a large run.
+            origin=Origin(group.term, tuple(sorted(group.versions)), tuple(group.refs)),
             sort_key=(role, "1" if overtime else "0", str(unit)),
         ))
     return out
