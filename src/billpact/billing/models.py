@@ -26,7 +26,6 @@ class EntryLink(Base):
     __table_args__ = (
         Index("ix_entry_link_group", "source", "contract_pk", "period_end", "subject", "flag"),
         Index("ix_entry_link_invoice", "invoice_pk"),
-        Index("ix_entry_link_line", "line_pk"),
     )
 
     pk: Mapped[int] = mapped_column(Integer, primary_key=True)

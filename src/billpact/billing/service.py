@@ -210,8 +210,10 @@ def _invoice_row(contract: repo.Stored, draft: InvoiceDraft) -> dict[str, Any]:
 
 
 def _line_row(invoice_pk: int, position: int, line: Line) -> tuple[Any, ...]:
-    """The line's columns, in LINE_COLUMNS order; its origin keeps what --explain shows."""
-    origin = {"versions": list(line.origin.versions), "derivation": list(line.origin.derivation)}
+    """The line's columns, in LINE_COLUMNS order; its origin keeps what --explain shows (time and
+    expense lines keep none: their entry links tell the versions and quantities)."""
+    origin = {"versions": list(line.origin.versions), "derivation": list(line.origin.derivation)} \
+        if line.origin.derivation else None
     return (invoice_pk, position, line.kind, line.description, line.quantity, line.unit_price, line.amount,
             line.taxable, line.retainable, line.origin.term, line.sort_key[0] if line.sort_key else None, line.cut,
             origin)

@@ -38,9 +38,11 @@ def explain(session: Session, invoice: Invoice) -> str:
     out = [summary(view).splitlines()[0], ""]
     for i, line in enumerate(lines, 1):
         out.append(f"line {i}: {line.kind} — {line.description}: {view['lines'][i - 1]['amount']}")
-        out.append(f"  term {line.term or '—'}; rate versions {line.origin.get('versions') or '—'}")
+        origin = line.origin or {}
+        out.append(f"  term {line.term or '—'}" + (f"; rate versions {origin['versions']}" if origin.get("versions")
+                                                   else ""))
         out += _groups(session, line)
-        for step in line.origin.get("derivation", []):
+        for step in origin.get("derivation", []):
             out.append(f"  · {step}")
         if line.kind in ("time", "resale"):
             out.append(f"  · {view['lines'][i - 1]['quantity']} × {view['lines'][i - 1]['unit_price']} = "

@@ -72,7 +72,7 @@ class InvoiceLine(Base):
     term: Mapped[str | None] = mapped_column(String(100))
     subject: Mapped[str | None] = mapped_column(String(300))   # role, category, item or milestone
     cut: Mapped[str | None] = mapped_column(String(10))         # cap lines: hold | write_off | release
-    origin: Mapped[dict[str, Any]] = mapped_column(JSON)        # versions and derivation, for --explain
+    origin: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # versions and derivation, for --explain
 
 
 class BilledItem(Base):

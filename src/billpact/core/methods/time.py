@@ -34,7 +34,10 @@ def price(billing: Billing, items: Sequence[TimeItem]) -> Priced:
         term, unit = found
         if item.overtime:
             unit = billing.currency.quantize(unit * _multiplier(term))
-        group = groups.setdefault((item.role, unit, item.overtime, term.taxable), _Group(term.key))
+        key = (item.role, unit, item.overtime, term.taxable)
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = _Group(term.key)
         group.hours += item.hours
         group.versions.add(item.version)
         group.refs.append(item.ref)

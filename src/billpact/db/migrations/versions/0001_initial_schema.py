@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 17:22:25.463822
+Create Date: 2026-11-23 17:42:18.308229
 """
 from __future__ import annotations
 
@@ -218,7 +218,7 @@ def upgrade() -> None:
     sa.Column('term', sa.String(length=100), nullable=True),
     sa.Column('subject', sa.String(length=300), nullable=True),
     sa.Column('cut', sa.String(length=10), nullable=True),
-    sa.Column('origin', sa.JSON(), nullable=False),
+    sa.Column('origin', sa.JSON(), nullable=True),
     sa.ForeignKeyConstraint(['invoice_pk'], ['invoice.pk'], name=op.f('fk_invoice_line_invoice_pk_invoice'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('pk', name=op.f('pk_invoice_line'))
     )
@@ -264,7 +264,6 @@ def upgrade() -> None:
     with op.batch_alter_table('entry_link', schema=None) as batch_op:
         batch_op.create_index('ix_entry_link_group', ['source', 'contract_pk', 'period_end', 'subject', 'flag'], unique=False)
         batch_op.create_index('ix_entry_link_invoice', ['invoice_pk'], unique=False)
-        batch_op.create_index('ix_entry_link_line', ['line_pk'], unique=False)
 
     op.create_table('progress_report',
     sa.Column('pk', sa.Integer(), nullable=False),
@@ -340,7 +339,6 @@ def downgrade() -> None:
 
     op.drop_table('progress_report')
     with op.batch_alter_table('entry_link', schema=None) as batch_op:
-        batch_op.drop_index('ix_entry_link_line')
         batch_op.drop_index('ix_entry_link_invoice')
         batch_op.drop_index('ix_entry_link_group')
 
