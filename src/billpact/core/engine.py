@@ -118,14 +118,19 @@ def _build(contract: Contract, ledger: Ledger, billing_date: date, due: _Date,
     period = contract.calendar.period_of(billing_date)
     retain_kinds = terms.retainage.kinds if terms.retainage else frozenset()
     billing = Billing(contract, billing_date, period, currency, ledger, retain_kinds)
-    priced = Priced()
-    priced.extend(time.price(billing, due.time))
-    priced.extend(expense.price(billing, due.expenses))
-    priced.extend(resale.price(billing, due.resales))
-    priced.extend(fixed.price(billing, due.fixed))
-    priced.extend(milestone.price(billing, due.milestones))
-    priced.extend(recurring.price(billing, due.recurring))
-    priced.extend(progress.price(billing, due.progress, history))
+    priced = time.price(billing, due.time) if due.time else Priced()
+    if due.expenses:
+        priced.extend(expense.price(billing, due.expenses))
+    if due.resales:
+        priced.extend(resale.price(billing, due.resales))
+    if due.fixed:
+        priced.extend(fixed.price(billing, due.fixed))
+    if due.milestones:
+        priced.extend(milestone.price(billing, due.milestones))
+    if due.recurring:
+        priced.extend(recurring.price(billing, due.recurring))
+    if due.progress:
+        priced.extend(progress.price(billing, due.progress, history))
     lines = priced.lines
     lines += _cap(billing, lines, due, priced.findings)
     for day in due.cap_room:

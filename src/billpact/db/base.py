@@ -42,7 +42,7 @@ class Scaled(TypeDecorator[Decimal]):
         return None if value is None else self.to_int(value)
 
     def to_int(self, value: Decimal | int) -> int:
-        scaled = Decimal(value).scaleb(self.scale)
+        scaled = value * self.factor
         integral = int(scaled)
         if integral != scaled:
             raise ValueError(f"{value} has more than {self.scale} decimal places")

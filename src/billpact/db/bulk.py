@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from datetime import date
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Connection, Integer, String, Table, func, select, text
+from sqlalchemy import JSON, Boolean, Connection, Date, Integer, String, Table, func, select, text
 
 from billpact.db.base import Scaled
 
@@ -35,10 +37,17 @@ def _processor(table: Table, name: str, conn: Connection) -> Callable[[Any], Any
         return column_type.to_int
     if isinstance(column_type, Boolean | Integer | String):
         return None  # both drivers take Python bools, ints and strs as they are
+    if isinstance(column_type, Date) and conn.dialect.name == "sqlite":
+        return _iso_date  # SQLAlchemy stores SQLite dates as ISO text; a run repeats the same few dates
     processor = column_type.bind_processor(conn.dialect)
     if processor is None and isinstance(column_type, JSON):
         return json.dumps  # psycopg adapts JSON in SQLAlchemy's own statements, not in a raw executemany
     return processor
+
+
+@lru_cache(maxsize=8192)
+def _iso_date(day: date) -> str:
+    return day.isoformat()
 
 
 def insert_rows(conn: Connection, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
