@@ -23,10 +23,9 @@ FAR = dt.date(9999, 12, 31)
 
 class EntryLink(Base):
     __tablename__ = "entry_link"
-    __table_args__ = (
-        Index("ix_entry_link_group", "source", "contract_pk", "period_end", "subject", "flag"),
-        Index("ix_entry_link_invoice", "invoice_pk"),
-    )
+    # Only the invoice index: the run reads links whole (GROUP BY per group), never one group at a time,
+    # and a wider index would cost more to keep up than every read it could serve.
+    __table_args__ = (Index("ix_entry_link_invoice", "invoice_pk"),)
 
     pk: Mapped[int] = mapped_column(Integer, primary_key=True)
     source: Mapped[str] = mapped_column(String(10))            # time | expense

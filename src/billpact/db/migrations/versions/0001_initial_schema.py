@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 17:42:18.308229
+Create Date: 2026-11-23 17:50:22.966672
 """
 from __future__ import annotations
 
@@ -262,7 +262,6 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('pk', name=op.f('pk_entry_link'))
     )
     with op.batch_alter_table('entry_link', schema=None) as batch_op:
-        batch_op.create_index('ix_entry_link_group', ['source', 'contract_pk', 'period_end', 'subject', 'flag'], unique=False)
         batch_op.create_index('ix_entry_link_invoice', ['invoice_pk'], unique=False)
 
     op.create_table('progress_report',
@@ -340,7 +339,6 @@ def downgrade() -> None:
     op.drop_table('progress_report')
     with op.batch_alter_table('entry_link', schema=None) as batch_op:
         batch_op.drop_index('ix_entry_link_invoice')
-        batch_op.drop_index('ix_entry_link_group')
 
     op.drop_table('entry_link')
     with op.batch_alter_table('billed_item', schema=None) as batch_op:
