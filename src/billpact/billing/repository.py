@@ -62,8 +62,9 @@ def contracts(session: Session, codes: list[str] | None = None) -> list[Stored]:
     return out
 
 
-def _fixed(invoice: type[Invoice] = Invoice) -> Any:
-    return invoice.status.in_(FIXED_STATUSES)
+def _fixed() -> Any:
+    """Approved or issued (and what follows): part of the ledger, never rebuilt."""
+    return Invoice.status.in_(FIXED_STATUSES)
 
 
 def ledgers(session: Session, stored: dict[int, Stored]) -> dict[int, Ledger]:
