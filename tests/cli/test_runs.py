@@ -157,3 +157,18 @@ def test_an_amendment_imported_later_reprices_entries_from_its_date(db: str, tmp
     run(db, "import", str(tmp_path / "later.yaml"))
     [inv] = run(db, "bill", "--through", "2026-01-31", "--json")
     assert sorted((x["unit_price"], x["quantity"]) for x in inv["lines"]) == [("100.00", "5"), ("120.00", "2")]
+
+
+def test_a_series_with_year_counts_per_year_and_numbers_follow_issue_order(db: str, tmp_path: Path) -> None:
+    doc = {"organization": {"name": "Prime", "currency": "USD", "invoice_series": "INV-{year}-{seq:04d}"},
+           "clients": [*BASE["clients"], {"id": "BETA", "name": "Beta", "currency": "USD", "tax_rate": "0"}],
+           "contracts": [{**BASE["contracts"][0], "start": "2026-11-01"},
+                         {**BASE["contracts"][0], "id": "C-0", "client": "BETA", "start": "2026-11-01"}],
+           "time": [entry("2026-11-10", "1"), entry("2026-12-10", "1"), entry("2027-01-10", "1"),
+                    {**entry("2026-11-11", "2"), "contract": "C-0"}]}
+    load(db, tmp_path, doc)
+    issued = run(db, "bill", "--through", "2027-01-31", "--issue", "--json")
+    # invoice date, then client id (ACME before BETA), then contract id
+    assert [(i["number"], i["contract"], i["invoice_date"]) for i in issued] == [
+        ("INV-2026-0001", "C-1", "2026-11-30"), ("INV-2026-0002", "C-0", "2026-11-30"),
+        ("INV-2026-0003", "C-1", "2026-12-31"), ("INV-2027-0001", "C-1", "2027-01-31")]

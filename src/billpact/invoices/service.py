@@ -94,6 +94,7 @@ def issue_drafts(session: Session, through: date, issue_date: date | None = None
     series = _series(session)
     last_date = session.scalar(select(func.max(Invoice.invoice_date)).where(Invoice.number.is_not(None)))
     now = datetime.now(UTC)
+    counters: dict[str, SeriesCounter] = {}
     issued: list[Invoice] = []
     for invoice in drafts:
         if invoice.is_hold:
@@ -109,7 +110,7 @@ def issue_drafts(session: Session, through: date, issue_date: date | None = None
         if issue_date is not None:
             invoice.due_date = due_date(terms[invoice.contract_pk].on(when).payment_terms, when)
         invoice.invoice_date = last_date = when
-        invoice.number = _next_number(session, series, when)
+        invoice.number = _next_number(session, series, when, counters)
         invoice.status = "issued"
         invoice.issued_at = now
         issued.append(invoice)
@@ -127,12 +128,16 @@ def _series(session: Session) -> str:
     return org.invoice_series if org else DEFAULT_SERIES
 
 
-def _next_number(session: Session, pattern: str, when: date) -> str:
-    """The next number of the series: a counter row locked for the rest of the transaction."""
+def _next_number(session: Session, pattern: str, when: date, counters: dict[str, SeriesCounter]) -> str:
+    """The next number of the series: its counter row is read once, locked (FOR UPDATE) for the
+    rest of the transaction, and counted up in memory while a run issues."""
     key = f"{pattern}|{when.year}" if "{year" in pattern else pattern
-    counter = session.scalar(select(SeriesCounter).where(SeriesCounter.series == key).with_for_update())
+    counter = counters.get(key)
     if counter is None:
-        counter = SeriesCounter(series=key, last=0)
-        session.add(counter)
+        counter = session.scalar(select(SeriesCounter).where(SeriesCounter.series == key).with_for_update())
+        if counter is None:
+            counter = SeriesCounter(series=key, last=0)
+            session.add(counter)
+        counters[key] = counter
     counter.last += 1
     return pattern.format(seq=counter.last, year=when.year)
