@@ -57,9 +57,15 @@ def empty_database(url: str) -> Iterator[Engine]:
             if conn.dialect.name == "postgresql":
                 conn.execute(text("TRUNCATE " + ", ".join(f'"{n}"' for n in names) + " RESTART IDENTITY CASCADE"))
             else:
+                # Issued invoices refuse deletion (triggers): drop them for the scaffolding, restore after.
+                triggers = conn.execute(text("SELECT sql FROM sqlite_master WHERE type = 'trigger'")).scalars().all()
+                for name in conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'")).scalars():
+                    conn.execute(text(f'DROP TRIGGER "{name}"'))
                 ordered = [t.name for t in reversed(Base.metadata.sorted_tables)]
                 for name in [n for n in names if n not in ordered] + [n for n in ordered if n in names]:
                     conn.execute(text(f'DELETE FROM "{name}"'))
+                for sql in triggers:
+                    conn.execute(text(sql))
         with engine.connect() as conn:
             for name in names:
                 assert conn.execute(text(f'SELECT COUNT(*) FROM "{name}"')).scalar() == 0, name

@@ -23,6 +23,7 @@ EDITS = [
     "UPDATE invoice SET total = total + 1 WHERE pk = :pk",
     "UPDATE invoice SET number = 'INV-X' WHERE pk = :pk",
     "DELETE FROM invoice WHERE pk = :pk",
+    "UPDATE invoice SET status = 'void' WHERE pk = :pk",
 ]
 
 
@@ -41,7 +42,7 @@ def issued(db: str) -> tuple[str, int, int]:
 
 
 @pytest.mark.parametrize("edit", EDITS, ids=["line amount", "line delete", "line insert", "total", "number",
-                                             "invoice delete"])
+                                             "invoice delete", "void"])
 def test_the_database_refuses_to_change_an_issued_invoice(issued: tuple[str, int, int], edit: str) -> None:
     db, pk, _draft = issued
     engine = make_engine(db)

@@ -15,6 +15,7 @@ depends_on = None
 # Statuses after approval: the invoice is part of the ledger; only its header dates, number and
 # status may still move (at issue, send, payment), never its lines or amounts.
 FIXED = "('approved', 'issued', 'sent', 'partially_paid', 'paid', 'disputed')"
+UNFIXED = "('draft', 'void')"  # a fixed invoice never goes back: void is for drafts only
 AMOUNTS = ("subtotal", "tax", "retainage_held", "total", "amount_due", "contract_pk", "client_pk", "currency",
            "billing_date")
 MESSAGE = "a fixed (approved or issued) invoice never changes: correct it with a credit note"
@@ -31,7 +32,7 @@ SQLITE = [
         BEGIN SELECT RAISE(ABORT, '{MESSAGE}'); END""",
     f"""CREATE TRIGGER invoice_fixed_amounts BEFORE UPDATE ON invoice
         WHEN OLD.status IN {FIXED} AND ({' OR '.join(f'NEW.{c} IS NOT OLD.{c}' for c in AMOUNTS)}
-             OR (OLD.number IS NOT NULL AND NEW.number IS NOT OLD.number))
+             OR (OLD.number IS NOT NULL AND NEW.number IS NOT OLD.number) OR NEW.status IN {UNFIXED})
         BEGIN SELECT RAISE(ABORT, '{MESSAGE}'); END""",
     f"""CREATE TRIGGER invoice_fixed_delete BEFORE DELETE ON invoice
         WHEN OLD.status IN {FIXED} BEGIN SELECT RAISE(ABORT, '{MESSAGE}'); END""",
@@ -51,7 +52,8 @@ POSTGRESQL = [
     BEGIN
       IF OLD.status IN {FIXED} AND (TG_OP = 'DELETE'
           OR ({' OR '.join(f'NEW.{c} IS DISTINCT FROM OLD.{c}' for c in AMOUNTS)})
-          OR (OLD.number IS NOT NULL AND NEW.number IS DISTINCT FROM OLD.number)) THEN
+          OR (OLD.number IS NOT NULL AND NEW.number IS DISTINCT FROM OLD.number)
+          OR NEW.status IN {UNFIXED}) THEN
         RAISE EXCEPTION '{MESSAGE}';
       END IF;
       RETURN COALESCE(NEW, OLD);
