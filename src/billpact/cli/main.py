@@ -12,6 +12,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
 
 from billpact.billing import service as billing
 from billpact.cli.common import (
@@ -31,7 +32,9 @@ from billpact.importing.loading import load_file
 from billpact.importing.schema import json_schema
 from billpact.importing.service import import_document
 from billpact.invoices import explain as explaining
+from billpact.invoices import lifecycle
 from billpact.invoices import service as invoices
+from billpact.invoices.models import Invoice
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="billpact: contract & project billing — contracts in, correct invoices out.")
@@ -169,6 +172,56 @@ def invoice(number: Annotated[str, typer.Argument(help="Invoice number, or a dra
         out.print(text, markup=False, highlight=False)
     else:
         out.print(explaining.summary(view), markup=False, highlight=False)
+
+
+Refs = Annotated[list[str] | None, typer.Argument(help="Invoice numbers, or drafts' ids.")]
+AllOption = Annotated[bool, typer.Option("--all", help="Every invoice in the state this command moves from.")]
+
+
+def _moved(verb: str, moved: list[Invoice], as_json: bool, session: Session) -> None:
+    views = invoices.views(session, moved)
+    if as_json:
+        print_json(views)
+        return
+    for v in views:
+        out.print(f"{verb} {v['number'] or 'draft ' + str(v['id'])}  {v['contract']}  {v['invoice_date']}  "
+                  f"{v['total']} {v['currency']}", markup=False)
+    if not views:
+        out.print(f"nothing {verb}")
+
+
+@app.command()
+def approve(refs: Refs = None, every: AllOption = False, as_json: JsonOption = False, db: DbOption = None) -> None:
+    """Approve drafts: they are fixed and never rebuilt (a contract's in billing-date order)."""
+    with unit_of_work(db) as session:
+        _moved("approved", lifecycle.approve(session, lifecycle.pick(session, refs or [], "draft" if every else None)),
+               as_json, session)
+
+
+@app.command()
+def issue(refs: Refs = None, every: AllOption = False,
+          issue_date: Annotated[str | None, typer.Option("--date", help="Invoice date.")] = None,
+          as_json: JsonOption = False, db: DbOption = None) -> None:
+    """Issue approved invoices: gapless numbers, in order of invoice date, client and contract."""
+    when = _date(issue_date, "--date") if issue_date else None
+    with unit_of_work(db) as session:
+        chosen = lifecycle.pick(session, refs or [], "approved" if every else None)
+        _moved("issued", lifecycle.issue(session, chosen, when), as_json, session)
+
+
+@app.command()
+def send(refs: Refs = None, every: AllOption = False, as_json: JsonOption = False, db: DbOption = None) -> None:
+    """Mark issued invoices as sent."""
+    with unit_of_work(db) as session:
+        _moved("sent", lifecycle.send(session, lifecycle.pick(session, refs or [], "issued" if every else None)),
+               as_json, session)
+
+
+@app.command()
+def void(refs: Refs = None, as_json: JsonOption = False, db: DbOption = None) -> None:
+    """Void drafts: their items are freed and bill again at the next run."""
+    with unit_of_work(db) as session:
+        _moved("voided", lifecycle.void(session, lifecycle.pick(session, refs or [], None)), as_json, session)
 
 
 @app.command()

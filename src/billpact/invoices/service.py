@@ -78,28 +78,31 @@ def lines_of(session: Session, invoice: Invoice) -> list[InvoiceLine]:
 
 def issue_drafts(session: Session, through: date, issue_date: date | None = None,
                  only: Sequence[int] | None = None, contracts: Sequence[str] | None = None) -> list[Invoice]:
-    """Approve and issue drafts up to `through`, numbered in the spec's order (§6)."""
-    query = (select(Invoice, Client.code, Contract.code).join(Contract, Contract.pk == Invoice.contract_pk)
-             .join(Client, Client.pk == Invoice.client_pk)
+    """`bill --issue`: approve and issue the drafts up to `through`, numbered in the spec's order (§6)."""
+    query = (select(Invoice).join(Contract, Contract.pk == Invoice.contract_pk)
              .where(Invoice.status == "draft", Invoice.billing_date <= through))
     if only is not None:
         query = query.where(Invoice.pk.in_(list(only)))
     if contracts:
         query = query.where(Contract.code.in_(list(contracts)))
-    rows = list(session.execute(query).all())
-    # Invoice date (the issue date when one is given), then client id, then contract id.
-    rows.sort(key=lambda r: (issue_date or r[0].invoice_date, r[1], r[2], r[0].billing_date))
-    drafts = [r[0] for r in rows]
-    terms = _contracts_for_dates(session, drafts) if issue_date is not None else {}
+    drafts = list(session.scalars(query))
+    for invoice in drafts:
+        invoice.status = "approved"  # a zero record (is_hold) is fixed with its neighbours, never numbered
+    return number(session, [inv for inv in drafts if not inv.is_hold], issue_date)
+
+
+def number(session: Session, invoices: Sequence[Invoice], issue_date: date | None = None) -> list[Invoice]:
+    """Issue approved invoices: numbers from the series, gapless, in order of invoice date (the issue
+    date when one is given), client id, contract id (§6); an invoice date never before its billing
+    date, nor before the last one issued in the series."""
+    codes = _codes(session, invoices)
+    ordered = sorted(invoices, key=lambda inv: (issue_date or inv.invoice_date, *codes[inv.pk], inv.billing_date))
+    terms = _contracts_for_dates(session, ordered) if issue_date is not None and ordered else {}
     series = _series(session)
     last_date = session.scalar(select(func.max(Invoice.invoice_date)).where(Invoice.number.is_not(None)))
     now = datetime.now(UTC)
     counters: dict[str, SeriesCounter] = {}
-    issued: list[Invoice] = []
-    for invoice in drafts:
-        if invoice.is_hold:
-            invoice.status = "approved"  # a zero record is fixed with its neighbours, never numbered
-            continue
+    for invoice in ordered:
         when = issue_date or invoice.billing_date
         if when < invoice.billing_date:
             raise DomainError(f"--date {when} is before the billing date {invoice.billing_date} "
@@ -113,9 +116,20 @@ def issue_drafts(session: Session, through: date, issue_date: date | None = None
         invoice.number = _next_number(session, series, when, counters)
         invoice.status = "issued"
         invoice.issued_at = now
-        issued.append(invoice)
     session.flush()
-    return issued
+    return ordered
+
+
+def _codes(session: Session, invoices: Sequence[Invoice]) -> dict[int, tuple[str, str]]:
+    """(client id, contract id) of each invoice, for the issue order."""
+    pks = [inv.pk for inv in invoices]
+    out: dict[int, tuple[str, str]] = {}
+    for i in range(0, len(pks), 500):
+        for pk, client, contract in session.execute(
+                select(Invoice.pk, Client.code, Contract.code).join(Client, Client.pk == Invoice.client_pk)
+                .join(Contract, Contract.pk == Invoice.contract_pk).where(Invoice.pk.in_(pks[i:i + 500]))):
+            out[pk] = (client, contract)
+    return out
 
 
 def _contracts_for_dates(session: Session, drafts: list[Invoice]) -> dict[int, Any]:

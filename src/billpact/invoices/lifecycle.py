@@ -1,0 +1,99 @@
+"""The invoice lifecycle (spec §6): draft → approved → issued → sent → (partially_paid) → paid;
+issued or sent → disputed; void for drafts only. Every move names the state it refuses."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import cast
+
+from sqlalchemy import Table, delete, select, update
+from sqlalchemy.orm import Session
+
+from billpact.billing import lock
+from billpact.billing.models import EntryLink
+from billpact.errors import Conflict, DomainError
+from billpact.events.models import ProgressReport, Resale, RetainageRelease
+from billpact.invoices import service
+from billpact.invoices.models import BilledItem, Invoice
+
+MOVES: dict[str, tuple[str, ...]] = {
+    "approved": ("draft",),
+    "issued": ("approved",),
+    "sent": ("issued",),
+    "void": ("draft",),
+    "disputed": ("issued", "sent"),
+}
+
+
+def _name(invoice: Invoice) -> str:
+    return invoice.number or f"draft {invoice.pk}"
+
+
+def check(invoice: Invoice, to: str) -> None:
+    if invoice.status not in MOVES[to]:
+        allowed = " or ".join(MOVES[to])
+        raise Conflict(f"{_name(invoice)} is {invoice.status}: only a {allowed} invoice can become {to}")
+
+
+def pick(session: Session, refs: Sequence[str], every: str | None) -> list[Invoice]:
+    """The invoices named (numbers, or drafts' ids), or with --all every invoice in state `every`."""
+    if every is not None:
+        if refs:
+            raise DomainError("give invoice references or --all, not both")
+        return list(session.scalars(select(Invoice).where(Invoice.status == every, Invoice.is_hold.is_(False))
+                                    .order_by(Invoice.contract_pk, Invoice.billing_date)))
+    if not refs:
+        raise DomainError("name the invoices (numbers, or drafts' ids), or give --all")
+    return [service.find(session, ref) for ref in refs]
+
+
+def approve(session: Session, invoices: Sequence[Invoice]) -> list[Invoice]:
+    """Fix drafts: they join the ledger and are never rebuilt. A contract's drafts are approved in
+    billing-date order (an earlier draft left open would otherwise turn its items into late items);
+    a net-zero record before it is fixed along with it."""
+    lock.take(session)
+    for invoice in sorted(invoices, key=lambda inv: (inv.contract_pk, inv.billing_date)):
+        check(invoice, "approved")
+        earlier = list(session.scalars(select(Invoice).where(
+            Invoice.contract_pk == invoice.contract_pk, Invoice.status == "draft",
+            Invoice.billing_date < invoice.billing_date).order_by(Invoice.billing_date)))
+        for before in earlier:
+            if not before.is_hold and before not in invoices:
+                raise Conflict(f"draft {before.pk} of the same contract ({before.billing_date}) comes first: "
+                               f"approve it before draft {invoice.pk} ({invoice.billing_date})")
+            before.status = "approved"
+        invoice.status = "approved"
+    session.flush()
+    return list(invoices)
+
+
+def issue(session: Session, invoices: Sequence[Invoice], issue_date: date | None = None) -> list[Invoice]:
+    for invoice in invoices:
+        check(invoice, "issued")
+    return service.number(session, invoices, issue_date)
+
+
+def send(session: Session, invoices: Sequence[Invoice]) -> list[Invoice]:
+    for invoice in invoices:
+        check(invoice, "sent")
+        invoice.status = "sent"
+    session.flush()
+    return list(invoices)
+
+
+def void(session: Session, invoices: Sequence[Invoice]) -> list[Invoice]:
+    """Void drafts; their items are freed and bill again at the next run on their own billing date."""
+    lock.take(session)
+    for invoice in invoices:
+        check(invoice, "void")
+    pks = [inv.pk for inv in invoices]
+    for table in (cast(Table, EntryLink.__table__), cast(Table, BilledItem.__table__)):
+        session.execute(delete(table).where(table.c.invoice_pk.in_(pks)))
+    for model in (Resale, ProgressReport, RetainageRelease):
+        session.execute(update(model).where(model.invoice_pk.in_(pks)).values(invoice_pk=None, line_pk=None),
+                        execution_options={"synchronize_session": False})
+    for invoice in invoices:
+        invoice.status = "void"
+    session.flush()
+    return list(invoices)
