@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from billpact.billing import lock
 from billpact.billing import repository as billing_repo
 from billpact.clients.models import Client
 from billpact.contracts.models import Contract
@@ -95,6 +96,7 @@ def number(session: Session, invoices: Sequence[Invoice], issue_date: date | Non
     """Issue approved invoices: numbers from the series, gapless, in order of invoice date (the issue
     date when one is given), client id, contract id (§6); an invoice date never before its billing
     date, nor before the last one issued in the series."""
+    lock.take(session)  # one issuer at a time: the last invoice date and the counters are read under it
     codes = _codes(session, invoices)
     ordered = sorted(invoices, key=lambda inv: (issue_date or inv.invoice_date, *codes[inv.pk], inv.billing_date))
     terms = _contracts_for_dates(session, ordered) if issue_date is not None and ordered else {}
