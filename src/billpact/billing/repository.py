@@ -50,7 +50,10 @@ def contracts(session: Session, codes: list[str] | None = None) -> list[Stored]:
         if unknown:
             raise NotFound(f"no contract {', '.join(unknown)}")
     amendments: dict[int, list[tuple[int, m.Amendment]]] = defaultdict(list)
-    for a in session.scalars(select(Amendment).order_by(Amendment.pk)):
+    query_amendments = select(Amendment).order_by(Amendment.pk)
+    if codes:
+        query_amendments = query_amendments.where(Amendment.contract_pk.in_([c.pk for c, _client in rows]))
+    for a in session.scalars(query_amendments):
         amendments[a.contract_pk].append((a.pk, m.Amendment.model_validate(a.written)))
     out = []
     for contract, client in rows:

@@ -41,7 +41,6 @@ BILLED: Table = cast(Table, BilledItem.__table__)
 class RunResult:
     created: list[int] = field(default_factory=list)      # invoice pks created or rebuilt (not holds)
     findings: list[tuple[str, Finding]] = field(default_factory=list)
-    contracts: int = 0
 
 
 def run(session: Session, through: date, *, contracts: Sequence[str] | None = None,
@@ -54,7 +53,7 @@ def run(session: Session, through: date, *, contracts: Sequence[str] | None = No
     pending = repo.pending(session, through, marks, {pk: s.core.end for pk, s in stored.items()})
     existing = repo.drafts(session, through)
     consumed = repo.draft_consumed(session, [inv.pk for rows in existing.values() for inv, _ in rows])
-    result = RunResult(contracts=len(stored))
+    result = RunResult()
     batch = _Batch(session, marks)
     for done, (pk, contract) in enumerate(stored.items(), 1):
         outcome = engine.bill(contract.core, ledgers[pk], pending[pk].items(), through)

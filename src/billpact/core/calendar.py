@@ -86,9 +86,6 @@ def _contract_period(cycle: Cycle, start: date, end: date | None, day: date) -> 
 _TERMS = re.compile(r"^(?:net(\d+)|eom(\d*)|due_on_receipt)$")
 
 
-def is_payment_terms(text: str) -> bool:
-    return _TERMS.match(text) is not None
-
 
 def due_date(payment_terms: str, invoice_date: date) -> date:
     """net<N>: + N days; eom: month end; eom<N>: month end + N days; due_on_receipt: the same day."""

@@ -287,7 +287,3 @@ def _assign(contract: dict[str, Any], path: str, value: Any) -> None:
         target = child
     target[rest[-1]] = copy.deepcopy(value)
 
-
-def version_boundaries(start: date, effective_dates: Sequence[date]) -> list[date]:
-    """The dates versions start on: the contract start, then each distinct later effective date."""
-    return [start, *sorted({d for d in effective_dates if d > start})]

@@ -91,9 +91,10 @@ def stored_state(session: Session, doc: m.ImportFile) -> StoredState:
                 .where(Contract.code.in_(chunk))):
             state.contracts[contract.code] = m.Contract.model_validate(contract.written)
             state.clients[client.code] = _client_model(client)
-            for a in session.scalars(select(Amendment).where(Amendment.contract_pk == contract.pk)
-                                     .order_by(Amendment.pk)):
-                state.amendments.setdefault(contract.code, []).append(m.Amendment.model_validate(a.written))
+        for code, written in session.execute(
+                select(Contract.code, Amendment.written).join(Contract, Contract.pk == Amendment.contract_pk)
+                .where(Contract.code.in_(chunk)).order_by(Amendment.pk)):
+            state.amendments.setdefault(code, []).append(m.Amendment.model_validate(written))
     client_ids = sorted({c.id for c in doc.clients} | {c.client for c in doc.contracts}
                         | {p.client for p in doc.payments})
     for chunk in _chunks(client_ids):

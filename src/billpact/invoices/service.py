@@ -70,20 +70,13 @@ def find(session: Session, reference: str) -> Invoice:
     return invoice
 
 
-def lines_of(session: Session, invoice: Invoice) -> list[InvoiceLine]:
-    return list(session.scalars(select(InvoiceLine).where(InvoiceLine.invoice_pk == invoice.pk)
-                                .order_by(InvoiceLine.position)))
-
-
 # ---------------------------------------------------------------- issuing
 
 def issue_drafts(session: Session, through: date, issue_date: date | None = None,
-                 only: Sequence[int] | None = None, contracts: Sequence[str] | None = None) -> list[Invoice]:
+                 contracts: Sequence[str] | None = None) -> list[Invoice]:
     """`bill --issue`: approve and issue the drafts up to `through`, numbered in the spec's order (§6)."""
     query = (select(Invoice).join(Contract, Contract.pk == Invoice.contract_pk)
              .where(Invoice.status == "draft", Invoice.billing_date <= through))
-    if only is not None:
-        query = query.where(Invoice.pk.in_(list(only)))
     if contracts:
         query = query.where(Contract.code.in_(list(contracts)))
     drafts = list(session.scalars(query))
