@@ -42,3 +42,7 @@ class EntryLink(Base):
     invoice_pk: Mapped[int | None] = mapped_column(ForeignKey("invoice.pk", ondelete="CASCADE"))
     line_pk: Mapped[int | None] = mapped_column(ForeignKey("invoice_line.pk", ondelete="SET NULL"))
     skip_reason: Mapped[str | None] = mapped_column(Text)       # consumed without billing, and why
+    # A credit note released these entries (they bill again) ...
+    released_by: Mapped[int | None] = mapped_column(ForeignKey("credit_note_line.pk"))
+    # ... and this link bills them again: same group and pk range as the released link it names.
+    rebills_pk: Mapped[int | None] = mapped_column(ForeignKey("entry_link.pk", ondelete="CASCADE"))

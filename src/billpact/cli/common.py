@@ -6,6 +6,7 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -62,6 +63,14 @@ def database_problem(engine: Engine, exc: DBAPIError) -> str:
 def fail(message: str) -> None:
     err.print(message, markup=False, highlight=False)
     raise typer.Exit(1)
+
+
+def parse_date(text: str | None, option: str) -> date:
+    try:
+        return date.fromisoformat(text or "")
+    except ValueError:
+        fail(f"{option}: {text!r} is not a date (YYYY-MM-DD)")
+        raise  # unreachable: fail exits
 
 
 def print_json(data: Any) -> None:

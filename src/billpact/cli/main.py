@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -15,6 +14,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from billpact.billing import service as billing
+from billpact.cli.app import app
 from billpact.cli.common import (
     DbOption,
     JsonOption,
@@ -23,6 +23,7 @@ from billpact.cli.common import (
     err,
     fail,
     out,
+    parse_date,
     print_json,
     unit_of_work,
 )
@@ -35,9 +36,6 @@ from billpact.invoices import explain as explaining
 from billpact.invoices import lifecycle
 from billpact.invoices import service as invoices
 from billpact.invoices.models import Invoice
-
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
-                  help="billpact: contract & project billing — contracts in, correct invoices out.")
 
 
 @app.command()
@@ -74,8 +72,8 @@ def bill(through: Annotated[str, typer.Option(help="Bill every billing date up t
          contract: Annotated[list[str] | None, typer.Option(help="Only these contracts.")] = None,
          as_json: JsonOption = False, db: DbOption = None) -> None:
     """Create the missing invoices up to a date; running it again creates nothing."""
-    until = _date(through, "--through")
-    when = _date(issue_date, "--date") if issue_date else None
+    until = parse_date(through, "--through")
+    when = parse_date(issue_date, "--date") if issue_date else None
     with unit_of_work(db) as session, _progress(enabled=not as_json) as tick:
         result = billing.run(session, until, contracts=contract, on_progress=tick)
         made = set(result.created)
@@ -203,7 +201,7 @@ def issue(refs: Refs = None, every: AllOption = False,
           issue_date: Annotated[str | None, typer.Option("--date", help="Invoice date.")] = None,
           as_json: JsonOption = False, db: DbOption = None) -> None:
     """Issue approved invoices: gapless numbers, in order of invoice date, client and contract."""
-    when = _date(issue_date, "--date") if issue_date else None
+    when = parse_date(issue_date, "--date") if issue_date else None
     with unit_of_work(db) as session:
         chosen = lifecycle.pick(session, refs or [], "approved" if every else None)
         _moved("issued", lifecycle.issue(session, chosen, when), as_json, session)
@@ -238,15 +236,11 @@ def demo(db: DbOption = None,
     """Create a realistic demo database and bill it (the same demo every time)."""
     from billpact.demo import run_demo
 
-    run_demo(db, _date(through, "--through"), reset)
+    run_demo(db, parse_date(through, "--through"), reset)
 
 
-def _date(text: str | None, option: str) -> date:
-    try:
-        return date.fromisoformat(text or "")
-    except ValueError:
-        fail(f"{option}: {text!r} is not a date (YYYY-MM-DD)")
-        raise  # unreachable: fail exits
+# Commands of the other domains register themselves on `app` when imported.
+from billpact.cli import audit, credits, issue_log, mail, payments  # noqa: E402, F401
 
 
 def main() -> None:

@@ -1,8 +1,10 @@
 """Every mapped table, imported in one place for Alembic and `init`."""
 
+from billpact.audit.models import AuditHead, AuditRecord
 from billpact.billing.models import EntryLink
 from billpact.clients.models import Client
 from billpact.contracts.models import Amendment, Contract, ContractVersion
+from billpact.credit_notes.models import CreditNote, CreditNoteLine
 from billpact.db.base import Base
 from billpact.events.models import (
     Budget,
@@ -20,6 +22,8 @@ from billpact.organization.models import Organization, SeriesCounter
 
 __all__ = [
     "Amendment",
+    "AuditHead",
+    "AuditRecord",
     "Base",
     "BilledItem",
     "Budget",
@@ -27,6 +31,8 @@ __all__ = [
     "Contract",
     "ContractVersion",
     "CostRate",
+    "CreditNote",
+    "CreditNoteLine",
     "EntryLink",
     "Expense",
     "Invoice",

@@ -4,12 +4,13 @@ issued or sent → disputed; void for drafts only. Every move names the state it
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import cast
 
 from sqlalchemy import Table, delete, select, update
 from sqlalchemy.orm import Session
 
+from billpact.audit import service as audit
 from billpact.billing import lock
 from billpact.billing.models import EntryLink
 from billpact.errors import Conflict, DomainError
@@ -28,6 +29,15 @@ MOVES: dict[str, tuple[str, ...]] = {
 
 def _name(invoice: Invoice) -> str:
     return invoice.number or f"draft {invoice.pk}"
+
+
+def moved(session: Session, invoices: Sequence[Invoice], action: str, before: dict[int, str],
+          **details: object) -> None:
+    """Audit records of a state change, one per invoice, in the change's transaction."""
+    audit.record_many(session, [
+        audit.Change("invoice", str(inv.pk), action, {"status": before[inv.pk]},
+                     audit.plain({"status": inv.status, "number": inv.number, **details}))
+        for inv in invoices])
 
 
 def check(invoice: Invoice, to: str) -> None:
@@ -53,32 +63,43 @@ def approve(session: Session, invoices: Sequence[Invoice]) -> list[Invoice]:
     billing-date order (an earlier draft left open would otherwise turn its items into late items);
     a net-zero record before it is fixed along with it."""
     lock.take(session)
+    before = {inv.pk: inv.status for inv in invoices}
+    fixed_too: list[Invoice] = []
     for invoice in sorted(invoices, key=lambda inv: (inv.contract_pk, inv.billing_date)):
         check(invoice, "approved")
         earlier = list(session.scalars(select(Invoice).where(
             Invoice.contract_pk == invoice.contract_pk, Invoice.status == "draft",
             Invoice.billing_date < invoice.billing_date).order_by(Invoice.billing_date)))
-        for before in earlier:
-            if not before.is_hold and before not in invoices:
-                raise Conflict(f"draft {before.pk} of the same contract ({before.billing_date}) comes first: "
+        for first in earlier:
+            if not first.is_hold and first not in invoices:
+                raise Conflict(f"draft {first.pk} of the same contract ({first.billing_date}) comes first: "
                                f"approve it before draft {invoice.pk} ({invoice.billing_date})")
-            before.status = "approved"
+            if first not in invoices:
+                fixed_too.append(first)  # a net-zero record
+            first.status = "approved"
         invoice.status = "approved"
     session.flush()
+    moved(session, list(invoices) + fixed_too, "approve", {**before, **{h.pk: "draft" for h in fixed_too}})
     return list(invoices)
 
 
 def issue(session: Session, invoices: Sequence[Invoice], issue_date: date | None = None) -> list[Invoice]:
     for invoice in invoices:
         check(invoice, "issued")
-    return service.number(session, invoices, issue_date)
+    before = {inv.pk: inv.status for inv in invoices}
+    issued = service.number(session, invoices, issue_date)
+    moved(session, issued, "issue", before)
+    return issued
 
 
 def send(session: Session, invoices: Sequence[Invoice]) -> list[Invoice]:
+    before = {inv.pk: inv.status for inv in invoices}
+    now = datetime.now(UTC)
     for invoice in invoices:
         check(invoice, "sent")
-        invoice.status = "sent"
+        invoice.status, invoice.sent_at = "sent", now
     session.flush()
+    moved(session, invoices, "send", before)
     return list(invoices)
 
 
@@ -93,7 +114,9 @@ def void(session: Session, invoices: Sequence[Invoice]) -> list[Invoice]:
     for model in (Resale, ProgressReport, RetainageRelease):
         session.execute(update(model).where(model.invoice_pk.in_(pks)).values(invoice_pk=None, line_pk=None),
                         execution_options={"synchronize_session": False})
+    before = {inv.pk: inv.status for inv in invoices}
     for invoice in invoices:
         invoice.status = "void"
     session.flush()
+    moved(session, invoices, "void", before)
     return list(invoices)

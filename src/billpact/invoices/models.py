@@ -16,7 +16,6 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
-    UniqueConstraint,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -54,6 +53,7 @@ class Invoice(Base):
     amount_due: Mapped[Decimal] = mapped_column(Money())
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     issued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class InvoiceLine(Base):
@@ -77,10 +77,13 @@ class InvoiceLine(Base):
 
 class BilledItem(Base):
     __tablename__ = "billed_item"
-    __table_args__ = (UniqueConstraint("contract_pk", "item_key"),)
+    # An item is billed once, unless a credit note released it: then once more, and so on.
+    __table_args__ = (Index("uq_billed_item_live", "contract_pk", "item_key", unique=True,
+                            sqlite_where=text("released_by IS NULL"), postgresql_where=text("released_by IS NULL")),)
 
     pk: Mapped[int] = mapped_column(Integer, primary_key=True)
     contract_pk: Mapped[int] = mapped_column(ForeignKey("contract.pk"))
     item_key: Mapped[str] = mapped_column(String(200))
     invoice_pk: Mapped[int] = mapped_column(ForeignKey("invoice.pk", ondelete="CASCADE"), index=True)
     line_pk: Mapped[int | None] = mapped_column(ForeignKey("invoice_line.pk", ondelete="SET NULL"))
+    released_by: Mapped[int | None] = mapped_column(ForeignKey("credit_note_line.pk"))
