@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import and_, func, literal, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from billpact.billing.models import EntryLink
 from billpact.clients.models import Client
@@ -23,6 +23,7 @@ from billpact.core import items as core_items
 from billpact.core import terms as core_terms
 from billpact.core.ledger import HeldCut, Ledger
 from billpact.core.money import ZERO, Currency
+from billpact.credit_notes.models import CreditNote, CreditNoteLine
 from billpact.errors import NotFound
 from billpact.events.models import Expense, MilestoneEvent, ProgressReport, Resale, RetainageRelease, TimeEntry
 from billpact.importing import models as m
@@ -91,7 +92,8 @@ def ledgers(session: Session, stored: dict[int, Stored]) -> dict[int, Ledger]:
                                     .where(_fixed()).group_by(Invoice.contract_pk)):
         out[pk].retainage_held = held or ZERO
     for pk, key in session.execute(select(BilledItem.contract_pk, BilledItem.item_key)
-                                   .join(Invoice, Invoice.pk == BilledItem.invoice_pk).where(_fixed())):
+                                   .join(Invoice, Invoice.pk == BilledItem.invoice_pk)
+                                   .where(_fixed(), BilledItem.released_by.is_(None))):
         out[pk].billed_keys.add(key)
     for pk, term, subject, amount in session.execute(
             select(Invoice.contract_pk, InvoiceLine.term, InvoiceLine.subject, func.sum(InvoiceLine.amount))
@@ -99,8 +101,32 @@ def ledgers(session: Session, stored: dict[int, Stored]) -> dict[int, Ledger]:
             .where(_fixed(), InvoiceLine.kind == "progress")
             .group_by(Invoice.contract_pk, InvoiceLine.term, InvoiceLine.subject)):
         out[pk].progress_billed[(term or "", subject or "")] = amount
+    _credits(session, out)
     _held_cuts(session, stored, out)
     return out
+
+
+def _credits(session: Session, out: dict[int, Ledger]) -> None:
+    """Credit notes: billed net of credits (so B of the cap too), retainage no longer held, and
+    progress billed again where a credit released it."""
+    for pk, kind, disposition, term, subject, amount in session.execute(
+            select(CreditNote.contract_pk, CreditNoteLine.kind, CreditNoteLine.disposition, InvoiceLine.term,
+                   InvoiceLine.subject, func.sum(CreditNoteLine.amount))
+            .join(CreditNote, CreditNote.pk == CreditNoteLine.credit_note_pk)
+            .join(InvoiceLine, InvoiceLine.pk == CreditNoteLine.invoice_line_pk)
+            .group_by(CreditNote.contract_pk, CreditNoteLine.kind, CreditNoteLine.disposition, InvoiceLine.term,
+                      InvoiceLine.subject)):
+        ledger = out[pk]
+        if kind == "cap_adjustment":
+            ledger.cap_adjustments -= amount
+        else:
+            ledger.billed_by_kind[kind] = ledger.billed_by_kind.get(kind, ZERO) - amount
+        if kind == "progress" and disposition == "release":
+            key = (term or "", subject or "")
+            ledger.progress_billed[key] = ledger.progress_billed.get(key, ZERO) - amount
+    for pk, retainage in session.execute(select(CreditNote.contract_pk, func.sum(CreditNote.retainage))
+                                         .group_by(CreditNote.contract_pk)):
+        out[pk].retainage_held -= retainage or ZERO
 
 
 def _held_cuts(session: Session, stored: dict[int, Stored], out: dict[int, Ledger]) -> None:
@@ -135,10 +161,25 @@ class Pending:
     milestones: list[core_items.MilestoneItem] = field(default_factory=list)
     progress: list[core_items.ProgressReport] = field(default_factory=list)
     releases: list[core_items.ReleaseItem] = field(default_factory=list)
+    credited: list[tuple[date, str]] = field(default_factory=list)   # (credit note date, kind credited)
 
-    def items(self) -> core_items.Items:
+    def items(self, contract: core_terms.Contract, ledger: Ledger) -> core_items.Items:
         return core_items.Items(tuple(self.time), tuple(self.expenses), tuple(self.resales),
-                                tuple(self.milestones), tuple(self.progress), tuple(self.releases))
+                                tuple(self.milestones), tuple(self.progress), tuple(self.releases),
+                                _room_dates(contract, ledger, self.credited))
+
+
+def _room_dates(contract: core_terms.Contract, ledger: Ledger, credited: list[tuple[date, str]]) -> tuple[date, ...]:
+    """Credit notes that credited a capped line grew the room under the cap that day (spec §5.1):
+    worth a billing date only while something is held."""
+    if not ledger.held:
+        return ()
+    out = set()
+    for day, kind in credited:
+        cap = contract.on(day).cap
+        if cap is not None and (kind in cap.kinds or kind == "cap_adjustment"):
+            out.add(day)
+    return tuple(sorted(out))
 
 
 def _open(model: Any, through: date) -> Any:
@@ -195,11 +236,7 @@ def entry_billing(source: str) -> Any:
     flag = model.overtime if source == "time" else model.billable
     return (select(model.pk.label("entry"), EntryLink.pk.label("link"), EntryLink.invoice_pk, EntryLink.line_pk,
                    EntryLink.skip_reason)
-            .outerjoin(EntryLink, and_(EntryLink.source == source, EntryLink.contract_pk == model.contract_pk,
-                                       EntryLink.period_end == model.period_end, EntryLink.subject == subject,
-                                       EntryLink.flag == flag, model.date >= EntryLink.valid_from,
-                                       model.date < EntryLink.valid_until, model.pk > EntryLink.after_pk,
-                                       model.pk <= EntryLink.upto_pk)))
+            .outerjoin(EntryLink, and_(EntryLink.source == source, *covers(model, subject, flag))))
 
 
 def pending(session: Session, through: date, marks: dict[str, int],
@@ -233,6 +270,11 @@ def pending(session: Session, through: date, marks: dict[str, int],
             .where(ProgressReport.date <= through).order_by(ProgressReport.date, ProgressReport.pk)):
         out[rep.contract_pk].progress.append(core_items.ProgressReport(
             rep.date, rep.item, rep.percent, bool(billed), ("progress", rep.pk)))
+    for contract_pk, day, kind in session.execute(
+            select(CreditNote.contract_pk, CreditNote.date, CreditNoteLine.kind).distinct()
+            .join(CreditNoteLine, CreditNoteLine.credit_note_pk == CreditNote.pk).where(CreditNote.date <= through)):
+        out[contract_pk].credited.append((day, kind))
+    _released(session, through, ends, out)
     merged: dict[tuple[int, str], list[date | None]] = {}
     for ev in session.scalars(select(MilestoneEvent).order_by(MilestoneEvent.pk)):
         state = merged.setdefault((ev.contract_pk, ev.milestone), [None, None])
@@ -241,6 +283,41 @@ def pending(session: Session, through: date, marks: dict[str, int],
     for (contract_pk, milestone), (completed, accepted) in merged.items():
         out[contract_pk].milestones.append(core_items.MilestoneItem(milestone, completed, accepted))
     return out
+
+
+def _released(session: Session, through: date, ends: dict[int, date | None], out: dict[int, Pending]) -> None:
+    """Entry groups a credit note released, not yet billed again: each is offered as an item of its
+    own (per rate version its entries now fall in), whose ref names the released link."""
+    for source in ("time", "expense"):
+        model: Any = TimeEntry if source == "time" else Expense
+        subject = model.role if source == "time" else model.category
+        flag = model.overtime if source == "time" else model.billable
+        quantity = model.hours if source == "time" else model.amount
+        again = aliased(EntryLink)
+        live = (select(again.pk).outerjoin(Invoice, Invoice.pk == again.invoice_pk)
+                .where(again.rebills_pk == EntryLink.pk,
+                       or_(again.invoice_pk.is_(None), Invoice.status != "draft", Invoice.billing_date > through)))
+        query = (select(EntryLink.pk, EntryLink.contract_pk, EntryLink.period_end, model.version_no, EntryLink.subject,
+                        EntryLink.flag, func.sum(quantity), func.count())
+                 .join(model, and_(*covers(model, subject, flag)))
+                 .where(EntryLink.source == source, EntryLink.released_by.is_not(None), ~live.exists())
+                 .group_by(EntryLink.pk, EntryLink.contract_pk, EntryLink.period_end, model.version_no,
+                           EntryLink.subject, EntryLink.flag))
+        make = core_items.TimeItem if source == "time" else core_items.ExpenseItem
+        for link, contract, period, version, subject_, flag_, total, entries in session.execute(query):
+            end = ends.get(contract)
+            day = period if end is None or end >= period else end
+            key = ("rebill", link, period, version, subject_, bool(flag_), entries)
+            item = make(day, version, subject_, bool(flag_), total, entries, (source, key))
+            bucket = out[contract].time if source == "time" else out[contract].expenses
+            bucket.append(item)  # type: ignore[arg-type]
+
+
+def covers(model: Any, subject: Any, flag: Any) -> list[Any]:
+    """An entry lies in a link's group, rate-version range and pk range."""
+    return [EntryLink.contract_pk == model.contract_pk, EntryLink.period_end == model.period_end,
+            EntryLink.subject == subject, EntryLink.flag == flag, model.date >= EntryLink.valid_from,
+            model.date < EntryLink.valid_until, model.pk > EntryLink.after_pk, model.pk <= EntryLink.upto_pk]
 
 
 def drafts(session: Session, through: date) -> dict[int, list[tuple[Invoice, list[InvoiceLine]]]]:
@@ -264,8 +341,12 @@ def draft_consumed(session: Session, invoice_pks: list[int]) -> dict[int, set[An
     if not invoice_pks:
         return out
     for link in session.scalars(select(EntryLink).where(EntryLink.invoice_pk.in_(invoice_pks))):
-        out[link.invoice_pk or 0].add((link.source, (link.period_end, link.version_no, link.subject, link.flag,
-                                                     link.entries, link.after_pk)))
+        group: tuple[Any, ...] = (link.period_end, link.version_no, link.subject, link.flag, link.entries,
+                                  link.after_pk)
+        if link.rebills_pk is not None:
+            group = ("rebill", link.rebills_pk, link.period_end, link.version_no, link.subject, link.flag,
+                     link.entries)
+        out[link.invoice_pk or 0].add((link.source, group))
     for model, tag in ((Resale, "resale"), (RetainageRelease, "release"), (ProgressReport, "progress")):
         for invoice_pk, pk in session.execute(select(model.invoice_pk, model.pk)
                                               .where(model.invoice_pk.in_(invoice_pks))):

@@ -15,9 +15,10 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, update
+from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
+from billpact.audit import service as audit
 from billpact.billing import lock
 from billpact.billing import repository as repo
 from billpact.billing.models import FAR, EntryLink
@@ -56,7 +57,7 @@ def run(session: Session, through: date, *, contracts: Sequence[str] | None = No
     result = RunResult()
     batch = _Batch(session, marks)
     for done, (pk, contract) in enumerate(stored.items(), 1):
-        outcome = engine.bill(contract.core, ledgers[pk], pending[pk].items(), through)
+        outcome = engine.bill(contract.core, ledgers[pk], pending[pk].items(contract.core, ledgers[pk]), through)
         result.findings += [(contract.core.id, f) for f in outcome.findings]
         old = {inv.billing_date: inv for inv, _lines in existing.get(pk, [])}
         lines_of = {inv.pk: lines for inv, lines in existing.get(pk, [])}
@@ -98,6 +99,7 @@ class _Batch:
     dropped: list[int] = field(default_factory=list)
     skipped: list[tuple[repo.Stored, Finding]] = field(default_factory=list)
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    released: dict[int, EntryLink] = field(default_factory=dict)
 
     def add(self, contract: repo.Stored, draft: InvoiceDraft, previous: Invoice | None) -> None:
         self.drafts.append((contract, draft, previous))
@@ -112,8 +114,21 @@ class _Batch:
         line_of = self._lines(invoice_of)
         self._links(invoice_of, line_of)
         created = [invoice_of[(c.pk, d.billing_date)] for c, d, _p in self.drafts if not d.is_hold]
+        self._audit(invoice_of)
         self.drafts, self.dropped, self.skipped = [], [], []
         return created
+
+    def _audit(self, invoice_of: dict[tuple[int, date], int]) -> None:
+        """One record per draft made, rebuilt or dropped (a net-zero hold record included)."""
+        changes = [audit.Change("invoice", str(invoice_of[(c.pk, d.billing_date)]),
+                                "rebuild" if p is not None else "draft", None,
+                                {"contract": c.core.id, "billing_date": d.billing_date.isoformat(),
+                                 "hold": d.is_hold, "lines": len(d.lines), "subtotal": str(d.totals.subtotal),
+                                 "total": str(d.totals.total)})
+                   for c, d, p in self.drafts]
+        changes += [audit.Change("invoice", str(pk), "drop", None, {"reason": "its items are gone"})
+                    for pk in self.dropped]
+        audit.record_many(self.session, changes)
 
     def _clear(self, pks: list[int]) -> None:
         """Forget what rebuilt and dropped drafts consumed, and their lines."""
@@ -155,6 +170,7 @@ class _Batch:
         return {(invoice_pk, i): pk for pk, (invoice_pk, i, _line) in zip(pks, placed, strict=True)}
 
     def _links(self, invoice_of: dict[tuple[int, date], int], line_of: dict[tuple[int, int], int]) -> None:
+        self._load_released()
         links: list[tuple[Any, ...]] = []
         billed: list[tuple[Any, ...]] = []
         rows: dict[str, list[dict[str, Any]]] = {}
@@ -179,19 +195,36 @@ class _Batch:
             conn.execute(update(table).where(table.c.pk == bindparam("b_row"))
                          .values(invoice_pk=bindparam("b_inv"), line_pk=bindparam("b_line")), params)
 
+    def _load_released(self) -> None:
+        """The released links that drafts of this batch bill again (their ranges are copied)."""
+        wanted = {ref[1][1] for _c, d, _p in self.drafts for ref in d.consumed  # type: ignore[index]
+                  if ref[0] in ("time", "expense") and ref[1][0] == "rebill"}  # type: ignore[index]
+        wanted -= set(self.released)
+        if wanted:
+            for link in self.session.scalars(select(EntryLink).where(EntryLink.pk.in_(sorted(wanted)))):
+                self.released[link.pk] = link
+
     def _link(self, contract: repo.Stored, ref: Ref, invoice_pk: int | None, line_pk: int | None,
               skip_reason: str | None) -> tuple[Any, ...]:
-        key: tuple[date, int, str, bool, int, int] = ref[1]  # type: ignore[assignment]
-        period, version, subject, flag, entries, after = key
+        key: tuple[Any, ...] = ref[1]  # type: ignore[assignment]
         versions = contract.core.versions
+        if key[0] == "rebill":  # released entries billed again: the released link's range, this version's dates
+            _tag, released, period, version, subject, flag, entries = key
+            old = self.released[released]
+            valid_from = max(old.valid_from, date.min if version == 0 else versions[version].valid_from)
+            valid_until = min(old.valid_until,
+                              versions[version + 1].valid_from if version + 1 < len(versions) else FAR)
+            return (ref[0], contract.pk, period, subject, flag, version, valid_from, valid_until, old.after_pk,
+                    old.upto_pk, entries, invoice_pk, line_pk, skip_reason, released)
+        period, version, subject, flag, entries, after = key
         valid_from = date.min if version == 0 else versions[version].valid_from
         valid_until = versions[version + 1].valid_from if version + 1 < len(versions) else FAR
         return (ref[0], contract.pk, period, subject, flag, version, valid_from, valid_until, after,
-                self.marks[ref[0]], entries, invoice_pk, line_pk, skip_reason)
+                self.marks[ref[0]], entries, invoice_pk, line_pk, skip_reason, None)
 
 
 LINK_COLUMNS = ("source", "contract_pk", "period_end", "subject", "flag", "version_no", "valid_from", "valid_until",
-                "after_pk", "upto_pk", "entries", "invoice_pk", "line_pk", "skip_reason")
+                "after_pk", "upto_pk", "entries", "invoice_pk", "line_pk", "skip_reason", "rebills_pk")
 INVOICE_COLUMNS = ("contract_pk", "client_pk", "billing_date", "is_hold", "invoice_date", "due_date", "period_start",
                    "period_end", "currency", "subtotal", "tax", "retainage_held", "total", "amount_due")
 LINE_COLUMNS = ("invoice_pk", "position", "kind", "description", "quantity", "unit_price", "amount", "taxable",

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import case, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from billpact.audit import service as audit
 from billpact.billing import lock
 from billpact.clients.models import Client
 from billpact.contracts.history import amended_versions
@@ -51,7 +52,19 @@ def import_document(session: Session, raw: Any, *, upsert: bool = False) -> Impo
     refused += amendment_problems(session, doc) if not refused else []
     if refused:
         raise InvalidInput(refused, "import")
-    return _load(session, doc, stored, upsert)
+    summary = _load(session, doc, stored, upsert)
+    _audit(session, doc, summary)
+    return summary
+
+
+def _audit(session: Session, doc: m.ImportFile, summary: ImportSummary) -> None:
+    """Clients, contracts and amendments one record each, as written; events as counts per file."""
+    changes = [audit.Change("client", c.id, "import", None, c.model_dump(mode="json")) for c in doc.clients]
+    changes += [audit.Change("contract", c.id, "import", None, c.model_dump(mode="json")) for c in doc.contracts]
+    changes += [audit.Change("contract", a.contract, "amend", None, a.model_dump(mode="json"))
+                for a in doc.amendments]
+    changes.append(audit.Change("import", "file", "load", None, {k: n for k, n in summary.counts.items() if n}))
+    audit.record_many(session, changes)
 
 
 def _without_stored_amendments(session: Session, doc: m.ImportFile, upsert: bool) -> m.ImportFile:

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from billpact.audit import service as audit
 from billpact.billing import lock
 from billpact.billing import repository as billing_repo
 from billpact.clients.models import Client
@@ -82,7 +83,13 @@ def issue_drafts(session: Session, through: date, issue_date: date | None = None
     drafts = list(session.scalars(query))
     for invoice in drafts:
         invoice.status = "approved"  # a zero record (is_hold) is fixed with its neighbours, never numbered
-    return number(session, [inv for inv in drafts if not inv.is_hold], issue_date)
+    issued = number(session, [inv for inv in drafts if not inv.is_hold], issue_date)
+    audit.record_many(session, [audit.Change("invoice", str(inv.pk), "approve", {"status": "draft"},
+                                             {"status": "approved", "hold": inv.is_hold}) for inv in drafts]
+                      + [audit.Change("invoice", str(inv.pk), "issue", {"status": "approved"},
+                                      {"status": inv.status, "number": inv.number,
+                                       "invoice_date": inv.invoice_date.isoformat()}) for inv in issued])
+    return issued
 
 
 def number(session: Session, invoices: Sequence[Invoice], issue_date: date | None = None) -> list[Invoice]:
@@ -108,7 +115,7 @@ def number(session: Session, invoices: Sequence[Invoice], issue_date: date | Non
         if issue_date is not None:
             invoice.due_date = due_date(terms[invoice.contract_pk].on(when).payment_terms, when)
         invoice.invoice_date = last_date = when
-        invoice.number = _next_number(session, series, when, counters)
+        invoice.number = next_number(session, series, when, counters)
         invoice.status = "issued"
         invoice.issued_at = now
     session.flush()
@@ -137,7 +144,7 @@ def _series(session: Session) -> str:
     return org.invoice_series if org else DEFAULT_SERIES
 
 
-def _next_number(session: Session, pattern: str, when: date, counters: dict[str, SeriesCounter]) -> str:
+def next_number(session: Session, pattern: str, when: date, counters: dict[str, SeriesCounter]) -> str:
     """The next number of the series: its counter row is read once, locked (FOR UPDATE) for the
     rest of the transaction, and counted up in memory while a run issues."""
     key = f"{pattern}|{when.year}" if "{year" in pattern else pattern
