@@ -11,7 +11,7 @@ from rich.table import Table
 from sqlalchemy import func, select, text
 
 from billpact.billing import service as billing
-from billpact.cli.common import engine_for, fail, out, unit_of_work
+from billpact.cli.common import engine_for, fail, out, print_json, unit_of_work
 from billpact.contracts.models import Contract
 from billpact.db.base import Base
 from billpact.db.migrate import upgrade
@@ -122,7 +122,7 @@ def document(start: date = date(2026, 1, 1), months: int = 6, seed: int = 2026) 
     return doc
 
 
-def run_demo(db: str | None, through: date, reset: bool = False) -> None:
+def run_demo(db: str | None, through: date, reset: bool = False, as_json: bool = False) -> None:
     engine = engine_for(db, create=True)
     if reset:
         Base.metadata.drop_all(engine)
@@ -138,6 +138,10 @@ def run_demo(db: str | None, through: date, reset: bool = False) -> None:
         result = billing.run(session, through)
         issued = invoices.issue_drafts(session, through)
         views = invoices.views(session, issued)
+    if as_json:
+        print_json({"imported": {k: n for k, n in summary.counts.items() if n}, "through": through.isoformat(),
+                    "invoices": views})
+        return
     out.print(f"demo firm imported: {summary.counts['time']} time entries, {summary.counts['expenses']} expenses, "
               f"{len(document()['contracts'])} contracts; billed through {through}")
     table = Table(title=f"{len(views)} invoices issued")

@@ -20,14 +20,16 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from billpact.audit.models import AuditHead, AuditRecord
+from billpact.db.bulk import insert_rows
 
 GENESIS = "0" * 64
+COLUMNS = ("seq", "at", "actor", "entity", "entity_id", "action", "before", "after", "prev_hash", "hash")
 _actor: ContextVar[str | None] = ContextVar("billpact_actor", default=None)
 
 
@@ -106,12 +108,10 @@ def record_many(session: Session, changes: Sequence[Change]) -> None:
         seq += 1
         change = Change(change.entity, change.entity_id, change.action, plain(change.before), plain(change.after))
         h = digest(prev, seq, stamp, actor, change)
-        rows.append({"seq": seq, "at": at, "actor": actor, "entity": change.entity, "entity_id": change.entity_id,
-                     "action": change.action, "before": change.before, "after": change.after,
-                     "prev_hash": prev, "hash": h})
+        rows.append((seq, at, actor, change.entity, change.entity_id, change.action, change.before, change.after,
+                     prev, h))
         prev = h
-    for i in range(0, len(rows), 1000):
-        session.execute(insert(AuditRecord), rows[i:i + 1000])
+    insert_rows(session.connection(), cast(Table, AuditRecord.__table__), COLUMNS, rows)
     head.count, head.last_hash = seq, prev
     session.flush()
 
