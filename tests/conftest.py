@@ -34,6 +34,20 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path}/billpact.db"
         return
+    yield from _pg_schema()
+
+
+@pytest.fixture
+def pg_db() -> Iterator[str]:
+    """A migrated PostgreSQL database, for what only PostgreSQL has (SKIP LOCKED, advisory locks)."""
+    for url in _pg_schema():
+        engine = make_engine(url)
+        upgrade(engine)
+        engine.dispose()
+        yield url
+
+
+def _pg_schema() -> Iterator[str]:
     base = pg_base_url()
     if not base:
         pytest.skip("set BILLPACT_TEST_PG_URL to run the PostgreSQL variant")

@@ -97,9 +97,8 @@ def record_many(session: Session, changes: Sequence[Change]) -> None:
     if not changes:
         return
     head = session.scalar(select(AuditHead).where(AuditHead.pk == 1).with_for_update())
-    if head is None:
-        head = AuditHead(pk=1, count=0, last_hash=GENESIS)
-        session.add(head)
+    if head is None:  # created by migration 0003; its absence means the log was tampered with
+        raise RuntimeError("the audit log's head row is missing: run `billpact audit verify`")
     at = datetime.now(UTC)
     stamp, actor = _stamp(at), current_actor()
     rows = []
@@ -147,7 +146,7 @@ def verify(session: Session) -> Verdict:
     if head is not None and (head.count != expected_seq - 1 or head.last_hash != prev):
         problems.append(f"the log ends at record {expected_seq - 1} but {head.count} were written "
                         "(records at the end were deleted)")
-    if head is None and count:
+    if head is None:
         problems.append("the log's head record is missing")
     return Verdict(count, problems)
 

@@ -39,26 +39,33 @@ from billpact.invoices.models import Invoice
 
 
 @app.command()
-def init(db: DbOption = None) -> None:
+def init(as_json: JsonOption = False, db: DbOption = None) -> None:
     """Create the database, or upgrade its schema to this version."""
     engine = engine_for(db, create=True)
     try:
         upgrade(engine)
     except DBAPIError as exc:
         fail(database_problem(engine, exc))
-    out.print(f"database ready: {engine.url.render_as_string(hide_password=True)}")
+    url = engine.url.render_as_string(hide_password=True)
+    if as_json:
+        print_json({"database": url, "ready": True})
+        return
+    out.print(f"database ready: {url}")
 
 
 @app.command("import")
 def import_(file: Annotated[Path, typer.Argument(help="YAML or JSON import file")],
             upsert: Annotated[bool, typer.Option(help="Skip records already stored instead of refusing them.")] = False,
-            db: DbOption = None) -> None:
+            as_json: JsonOption = False, db: DbOption = None) -> None:
     """Load an import file in one transaction: everything, or nothing and every problem."""
     raw, problems = load_file(file)
     if problems:
         fail(InvalidInput([str(p) for p in problems], f"import {file}").message)
     with unit_of_work(db) as session:
         summary = import_document(session, raw, upsert=upsert)
+    if as_json:
+        print_json({"file": str(file), "imported": {k: n for k, n in summary.counts.items() if n}})
+        return
     loaded = ", ".join(f"{n} {k}" for k, n in summary.counts.items() if n)
     out.print(f"imported {file}: {loaded or 'nothing'}")
 
@@ -208,11 +215,20 @@ def issue(refs: Refs = None, every: AllOption = False,
 
 
 @app.command()
-def send(refs: Refs = None, every: AllOption = False, as_json: JsonOption = False, db: DbOption = None) -> None:
-    """Mark issued invoices as sent."""
+def send(refs: Refs = None, every: AllOption = False,
+         no_email: Annotated[bool, typer.Option("--no-email", help="Mark sent without emailing (sent some other "
+                                                                   "way); needed for a client with no email.")]
+         = False,
+         as_json: JsonOption = False, db: DbOption = None) -> None:
+    """Mark issued invoices as sent and email each to its client (queued with the change, then delivered)."""
+    settings = None if no_email else mail.mail_settings()
     with unit_of_work(db) as session:
-        _moved("sent", lifecycle.send(session, lifecycle.pick(session, refs or [], "issued" if every else None)),
-               as_json, session)
+        sent = lifecycle.send(session, lifecycle.pick(session, refs or [], "issued" if every else None),
+                              email=not no_email, sender=settings.sender if settings else None)
+        _moved("sent", sent, as_json, session)
+        numbers = {inv.pk: inv.number for inv in sent}
+    if settings is not None:
+        mail.after_send(db, settings, numbers, as_json)  # after the commit: SMTP never holds the transaction
 
 
 @app.command()
@@ -231,12 +247,12 @@ def schema() -> None:
 @app.command()
 def demo(db: DbOption = None,
          through: Annotated[str, typer.Option(help="Bill the demo up to this date.")] = "2026-06-30",
-         reset: Annotated[bool, typer.Option("--reset", help="Drop everything in the database first.")] = False
-         ) -> None:
+         reset: Annotated[bool, typer.Option("--reset", help="Drop everything in the database first.")] = False,
+         as_json: JsonOption = False) -> None:
     """Create a realistic demo database and bill it (the same demo every time)."""
     from billpact.demo import run_demo
 
-    run_demo(db, parse_date(through, "--through"), reset)
+    run_demo(db, parse_date(through, "--through"), reset, as_json)
 
 
 # Commands of the other domains register themselves on `app` when imported.

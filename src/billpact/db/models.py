@@ -18,14 +18,20 @@ from billpact.events.models import (
     TimeEntry,
 )
 from billpact.invoices.models import BilledItem, Invoice, InvoiceLine
+from billpact.issue_log.models import BillingIssue, BillingIssueUpdate
+from billpact.notify.models import OutboxMessage
 from billpact.organization.models import Organization, SeriesCounter
+from billpact.payments.models import Allocation
 
 __all__ = [
+    "Allocation",
     "Amendment",
     "AuditHead",
     "AuditRecord",
     "Base",
     "BilledItem",
+    "BillingIssue",
+    "BillingIssueUpdate",
     "Budget",
     "Client",
     "Contract",
@@ -39,6 +45,7 @@ __all__ = [
     "InvoiceLine",
     "MilestoneEvent",
     "Organization",
+    "OutboxMessage",
     "Payment",
     "ProgressReport",
     "Resale",

@@ -109,6 +109,9 @@ class MilestoneEvent(Base):
 
 
 class Payment(Base):
+    """Money received from a client; `billpact.payments` allocates it to invoices. A bounced
+    payment is never deleted: it is reversed (`reversed_on`, with a reason) and its allocations undone."""
+
     __tablename__ = "payment"
 
     pk: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -119,6 +122,8 @@ class Payment(Base):
     currency: Mapped[str] = mapped_column(String(3))
     invoice_number: Mapped[str | None] = mapped_column(String(100))
     reference: Mapped[str | None] = mapped_column(Text)
+    reversed_on: Mapped[dt.date | None] = mapped_column(Date)
+    reversal_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class Budget(Base):

@@ -29,6 +29,7 @@ from billpact.importing.upsert import contracts_as_amendments
 from billpact.importing.validate import EVENT_LISTS, StoredState, validate_rules, validate_shape
 from billpact.invoices.models import Invoice
 from billpact.organization.models import Organization
+from billpact.payments.service import apply_imported
 
 CHUNK = 500  # bound on IN (...) lists and executemany batches
 
@@ -211,6 +212,7 @@ def _load(session: Session, doc: m.ImportFile, stored: StoredState, upsert: bool
         rows["payments"].append({"ext_id": pay.id, "client_pk": client_pk[pay.client], "date": pay.date,
                                  "amount": pay.amount, "currency": pay.currency or _invoice_currency(session, pay),
                                  "invoice_number": pay.invoice, "reference": pay.reference})
+    newest_payment = session.scalar(select(func.max(ev.Payment.pk))) or 0
     for name, records in rows.items():
         if upsert:
             records = _new_records(session, _EVENT_MODELS[name], records, stored.event_ids[name])
@@ -224,6 +226,7 @@ def _load(session: Session, doc: m.ImportFile, stored: StoredState, upsert: bool
         session.add(ev.CostRate(person=cr.person, rate=cr.rate, effective=cr.effective))
     summary.counts["budgets"], summary.counts["cost_rates"] = len(doc.budgets), len(doc.cost_rates)
     session.flush()
+    apply_imported(session, doc.payments, newest_payment)  # allocated as `billpact pay` allocates
     return summary
 
 

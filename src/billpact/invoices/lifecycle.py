@@ -1,5 +1,5 @@
 """The invoice lifecycle (spec §6): draft → approved → issued → sent → (partially_paid) → paid;
-issued or sent → disputed; void for drafts only. Every move names the state it refuses."""
+issued, sent or partially paid → disputed; void for drafts only. Every move names the state it refuses."""
 
 from __future__ import annotations
 
@@ -23,7 +23,8 @@ MOVES: dict[str, tuple[str, ...]] = {
     "issued": ("approved",),
     "sent": ("issued",),
     "void": ("draft",),
-    "disputed": ("issued", "sent"),
+    # A partly paid invoice can still be wrong: its client may dispute the rest.
+    "disputed": ("issued", "sent", "partially_paid"),
 }
 
 
@@ -92,14 +93,29 @@ def issue(session: Session, invoices: Sequence[Invoice], issue_date: date | None
     return issued
 
 
-def send(session: Session, invoices: Sequence[Invoice]) -> list[Invoice]:
+def send(session: Session, invoices: Sequence[Invoice], *, email: bool = True,
+         sender: str | None = None) -> list[Invoice]:
+    """Mark issued invoices sent and, with `email`, queue each one's email to its client in the
+    same transaction (the outbox): both happen, or neither. The worker delivers afterwards, so
+    an SMTP outage delays the mail but never the move. The rule for a client without a usable
+    email address: refuse, naming every such invoice and client, unless `email` is off (the
+    invoices went out some other way): then they are marked sent and nothing is queued."""
+    from billpact.notify import outbox  # only sending needs the outbox
+
     before = {inv.pk: inv.status for inv in invoices}
     now = datetime.now(UTC)
     for invoice in invoices:
         check(invoice, "sent")
+    if email and (unreachable := outbox.unreachable_clients(session, invoices)):
+        raise DomainError("cannot email " + "; ".join(unreachable)
+                          + ": add the address to the client, or give --no-email to mark sent without email")
+    for invoice in invoices:
         invoice.status, invoice.sent_at = "sent", now
     session.flush()
-    moved(session, invoices, "send", before)
+    moved(session, invoices, "send", before, emailed=email)
+    if email:
+        for invoice in invoices:
+            outbox.enqueue_invoice(session, invoice, sender=sender, now=now)
     return list(invoices)
 
 
@@ -120,3 +136,15 @@ def void(session: Session, invoices: Sequence[Invoice]) -> list[Invoice]:
     session.flush()
     moved(session, invoices, "void", before)
     return list(invoices)
+
+
+def dispute(session: Session, invoice: Invoice, *, reason: str) -> Invoice:
+    """Mark an issued invoice disputed: its content stays as issued (only a credit note corrects it),
+    but reminders pause until the dispute is settled. The issue log opens the dispute issue; leaving
+    `disputed` is the payments' status refresh, once no dispute of the invoice is open."""
+    check(invoice, "disputed")
+    before = {invoice.pk: invoice.status}
+    invoice.status = "disputed"
+    session.flush()
+    moved(session, [invoice], "dispute", before, reason=reason)
+    return invoice

@@ -114,6 +114,8 @@ def upgrade() -> None:
 
     for statement in POSTGRESQL if op.get_bind().dialect.name == "postgresql" else SQLITE:
         op.execute(statement)
+    # The chain's head exists from the start: writers only ever lock it, never race to create it.
+    op.execute(f"INSERT INTO audit_head (pk, count, last_hash) VALUES (1, 0, '{'0' * 64}')")
 
 
 def downgrade() -> None:
