@@ -4,7 +4,7 @@ The root `db` fixture migrates a new database per test (a second or two each on 
 here the schema is migrated once per session and each test starts from it empty: SQLite tests
 copy a migrated file, PostgreSQL tests reuse one migrated schema, emptied with TRUNCATE ...
 RESTART IDENTITY (which fires no row triggers, so the audit log's append-only guard stays in
-place for the test itself).
+place for the test itself), the audit head row set back to how the migration made it.
 """
 
 from __future__ import annotations
@@ -17,9 +17,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, inspect, text
 
+from billpact.audit.service import GENESIS
 from billpact.db.migrate import upgrade
 from billpact.db.session import make_engine, normalize_url
 from tests.conftest import BACKENDS, pg_base_url
+
+KEPT = ("alembic_version", "audit_head")  # rows the migrations write
 
 
 @pytest.fixture(scope="session")
@@ -63,9 +66,12 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     engine = make_engine(url)
     try:
         with engine.begin() as conn:
-            tables = [t for t in inspect(conn).get_table_names() if t != "alembic_version"]
+            tables = [t for t in inspect(conn).get_table_names() if t not in KEPT]
             names = ", ".join(f'"{t}"' for t in tables)
             conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            # the audit chain's head row is made by the migration: back to the start, as migrated
+            conn.execute(text("UPDATE audit_head SET count = 0, last_hash = :genesis WHERE pk = 1"),
+                         {"genesis": GENESIS})
     finally:
         engine.dispose()
     return url
