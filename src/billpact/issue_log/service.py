@@ -27,6 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from billpact.audit import service as audit
+from billpact.clients import repository as clients
 from billpact.clients.models import Client
 from billpact.contracts.models import Contract
 from billpact.credit_notes.models import CreditNote
@@ -97,13 +98,6 @@ def find(session: Session, reference: str | int, *, lock: bool = False) -> Billi
     return issue
 
 
-def _client(session: Session, code: str) -> Client:
-    client = session.scalar(select(Client).where(Client.code == code))
-    if client is None:
-        raise NotFound(f"no client {code!r}")
-    return client
-
-
 def _contract(session: Session, code: str) -> Contract:
     contract = session.scalar(select(Contract).where(Contract.code == code))
     if contract is None:
@@ -137,7 +131,7 @@ def links(session: Session, *, client: str | None = None, contract: str | None =
         raise DomainError("link the issue to a client, a contract or an invoice (--client, --contract, --invoice)")
     the_invoice = invoices.find(session, invoice) if invoice else None
     the_contract = _contract(session, contract) if contract else None
-    the_client = _client(session, client) if client else None
+    the_client = clients.by_code(session, client) if client else None
     if the_invoice is not None:
         if the_contract is None:
             the_contract = session.get(Contract, the_invoice.contract_pk)
@@ -456,7 +450,7 @@ def listing(session: Session, *, status: str | None = None, kind: str | None = N
     if severity is not None:
         query = query.where(BillingIssue.severity == _choice(severity, SEVERITIES, "severity"))
     if client is not None:
-        query = query.where(BillingIssue.client_pk == _client(session, client).pk)
+        query = query.where(BillingIssue.client_pk == clients.by_code(session, client).pk)
     if contract is not None:
         query = query.where(BillingIssue.contract_pk == _contract(session, contract).pk)
     if invoice is not None:

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from billpact.audit import service as audit
 from billpact.billing import lock
+from billpact.clients import repository as clients
 from billpact.clients.models import Client
 from billpact.core.money import Currency, is_currency
 from billpact.credit_notes.models import CreditNote
@@ -214,13 +215,6 @@ def _digits(amount: Decimal, currency: str, where: str) -> str | None:
     return None
 
 
-def _client(session: Session, code: str) -> Client:
-    client = session.scalar(select(Client).where(Client.code == code))
-    if client is None:
-        raise NotFound(f"no client {code!r}")
-    return client
-
-
 def _named(session: Session, client: Client, reference: str, *, paid_ok: bool) -> Invoice:
     """The invoice a payment or credit names: the client's own, and issued."""
     invoice = invoices.find(session, reference)
@@ -255,7 +249,7 @@ def pay(session: Session, client: str, amount: str | Decimal, *, invoice: str | 
     positive with no more decimal places than that currency has."""
     value = parse_amount(amount)
     lock.take(session)
-    row = _client(session, client)
+    row = clients.by_code(session, client)
     target = _named(session, row, invoice, paid_ok=True) if invoice is not None else None
     code = _currency(row, target, currency, "pay")
     if (problem := _digits(value, code, "--amount")) is not None:
@@ -375,7 +369,7 @@ def apply_credit(session: Session, client: str, *, invoice: str | None = None, c
     invoices oldest due first (disputed ones skipped). Without a named invoice, a credit note's credit
     goes to its own invoice first, if that is open again. Nothing to apply is not an error."""
     lock.take(session)
-    row = _client(session, client)
+    row = clients.by_code(session, client)
     target = _named(session, row, invoice, paid_ok=False) if invoice is not None else None
     code = _currency(row, target, currency, "apply-credit")
     when = on or today()
@@ -438,7 +432,7 @@ def apply_imported(session: Session, written: Sequence[import_models.Payment], a
     if not rows:
         return
     paths = _paths(rows, written)
-    clients = {c.pk: c for c in session.scalars(select(Client).where(Client.pk.in_({r.client_pk for r in rows})))}
+    client_of = {c.pk: c for c in session.scalars(select(Client).where(Client.pk.in_({r.client_pk for r in rows})))}
     problems: list[str] = []
     targets: dict[int, Invoice | None] = {}
     for payment in rows:
@@ -446,7 +440,7 @@ def apply_imported(session: Session, written: Sequence[import_models.Payment], a
         target = None
         if payment.invoice_number is not None:
             try:
-                target = _named(session, clients[payment.client_pk], payment.invoice_number, paid_ok=True)
+                target = _named(session, client_of[payment.client_pk], payment.invoice_number, paid_ok=True)
             except (Conflict, NotFound) as exc:
                 problems.append(f"{path}.invoice: {exc.message}")
             if target is not None and payment.currency != target.currency:
@@ -458,7 +452,7 @@ def apply_imported(session: Session, written: Sequence[import_models.Payment], a
     if problems:
         raise InvalidInput(problems, "import")
     for payment in sorted(rows, key=lambda p: (p.date, p.pk)):
-        audit.record(session, "payment", payment.pk, "record", None, _recorded(payment, clients[payment.client_pk]))
+        audit.record(session, "payment", payment.pk, "record", None, _recorded(payment, client_of[payment.client_pk]))
         _apply_payment(session, payment, targets[payment.pk])
 
 
@@ -485,7 +479,7 @@ def listing(session: Session, *, client: str | None = None) -> list[Payment]:
     """Payments (reversed ones too), by date and id; a client's only when named."""
     query = select(Payment).order_by(Payment.date, Payment.pk)
     if client is not None:
-        query = query.where(Payment.client_pk == _client(session, client).pk)
+        query = query.where(Payment.client_pk == clients.by_code(session, client).pk)
     return list(session.scalars(query))
 
 
