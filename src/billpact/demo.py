@@ -5,19 +5,24 @@ from __future__ import annotations
 
 import random
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 from rich.table import Table
 from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
 
 from billpact.billing import service as billing
 from billpact.cli.common import engine_for, fail, out, print_json, unit_of_work
 from billpact.contracts.models import Contract
+from billpact.credit_notes import service as credit_notes
 from billpact.db.base import Base
 from billpact.db.migrate import upgrade
 from billpact.db.session import transaction
 from billpact.importing.service import import_document
 from billpact.invoices import service as invoices
+from billpact.issue_log import service as issue_log
+from billpact.payments import service as payments
 
 PEOPLE = {
     "engineer": ["alice", "bruno", "chen", "dana"],
@@ -122,6 +127,16 @@ def document(start: date = date(2026, 1, 1), months: int = 6, seed: int = 2026) 
     return doc
 
 
+def _after_billing(session: Session) -> None:
+    """What a billing team does next, so every screen has something to show: payments (one in
+    full, one spread oldest first), a goodwill credit note and a disputed invoice."""
+    payments.pay(session, "ACME", "73194.29", invoice="INV-000006", on=date(2026, 3, 1), reference="wire 4411")
+    payments.pay(session, "KAIJU", "3000000", on=date(2026, 2, 20), reference="bank transfer 0220")
+    credit_notes.credit(session, "INV-000003", credit_notes.Request(
+        lines=[(1, Decimal("100.00"))], reason="goodwill", note="support hours over-reported", on=date(2026, 6, 30)))
+    issue_log.dispute(session, "INV-000014", reason="client questions the hours of 2026-02-12", owner="billing")
+
+
 def run_demo(db: str | None, through: date, reset: bool = False, as_json: bool = False) -> None:
     engine = engine_for(db, create=True)
     if reset:
@@ -138,6 +153,7 @@ def run_demo(db: str | None, through: date, reset: bool = False, as_json: bool =
         result = billing.run(session, through)
         issued = invoices.issue_drafts(session, through)
         views = invoices.views(session, issued)
+        _after_billing(session)
     if as_json:
         print_json({"imported": {k: n for k, n in summary.counts.items() if n}, "through": through.isoformat(),
                     "invoices": views})
@@ -155,4 +171,6 @@ def run_demo(db: str | None, through: date, reset: bool = False, as_json: bool =
     out.print(table)
     for contract, finding in result.findings:
         out.print(f"  {contract} {finding.billing_date}: {finding.reason}", markup=False)
-    out.print("next: `billpact invoices`, `billpact invoice INV-000001 --explain`")
+    out.print("then: 2 payments, a credit note and a dispute recorded")
+    out.print("next: `billpact invoices`, `billpact invoice INV-000001 --explain`, `billpact statement ACME`, "
+              "`billpact billing-issue list`, `billpact audit log`")

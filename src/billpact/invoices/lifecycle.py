@@ -102,6 +102,9 @@ def send(session: Session, invoices: Sequence[Invoice], *, email: bool = True,
     invoices went out some other way): then they are marked sent and nothing is queued."""
     from billpact.notify import outbox  # only sending needs the outbox
 
+    lock.take(session)  # payments take it too: a payment landing now is seen, not overwritten
+    for invoice in invoices:
+        session.refresh(invoice)
     before = {inv.pk: inv.status for inv in invoices}
     now = datetime.now(UTC)
     for invoice in invoices:
