@@ -7,13 +7,15 @@ there, never skip); each test gets its own schema, dropped afterwards.
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, inspect, text
 
+from billpact.audit.service import GENESIS
 from billpact.db.migrate import upgrade
 from billpact.db.session import make_engine, normalize_url
 
@@ -64,10 +66,52 @@ def _pg_schema() -> Iterator[str]:
         admin.dispose()
 
 
-@pytest.fixture
-def db(db_url: str) -> str:
-    """A database URL with the schema created (`billpact init`)."""
-    engine = make_engine(db_url)
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One SQLite file migrated once; each test gets a copy (a file copy is cheaper than migrating)."""
+    path = tmp_path_factory.mktemp("template") / "billpact.db"
+    engine = make_engine(f"sqlite:///{path}")
     upgrade(engine)
     engine.dispose()
-    return db_url
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_migrated() -> Iterator[str]:
+    """One PostgreSQL schema migrated once; each test gets it emptied (see `db`)."""
+    for url in _pg_schema():
+        engine = make_engine(url)
+        upgrade(engine)
+        engine.dispose()
+        yield url
+
+
+KEPT = ("alembic_version", "audit_head")  # rows the migrations write
+
+
+@pytest.fixture(params=BACKENDS)
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A migrated database URL, empty as after `billpact init`, fresh for each test.
+
+    SQLite: a copy of a migrated file. PostgreSQL: one migrated schema per run, emptied with
+    TRUNCATE ... RESTART IDENTITY (row triggers do not fire), its triggers re-enabled (a test may
+    disable one to play the attacker) and the audit head set back to how the migration made it.
+    """
+    if request.param == "sqlite":
+        path = tmp_path / "billpact.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    url: str = request.getfixturevalue("pg_migrated")
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            tables = [t for t in inspect(conn).get_table_names() if t not in KEPT]
+            names = ", ".join(f'"{t}"' for t in tables)
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            for table in ("invoice", "invoice_line", "audit_record"):
+                conn.execute(text(f'ALTER TABLE "{table}" ENABLE TRIGGER ALL'))
+            conn.execute(text("UPDATE audit_head SET count = 0, last_hash = :genesis WHERE pk = 1"),
+                         {"genesis": GENESIS})
+    finally:
+        engine.dispose()
+    return url

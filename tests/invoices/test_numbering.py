@@ -39,7 +39,7 @@ def _approved_drafts(db: str, count: int) -> list[int]:
     return pks
 
 
-@pytest.mark.parametrize("db_url", ["postgresql", "sqlite"], indirect=True)
+@pytest.mark.parametrize("db", ["postgresql", "sqlite"], indirect=True)
 def test_concurrent_issuers_never_duplicate_or_skip_a_number(db: str, tmp_path: Path) -> None:
     pks = _approved_drafts(db, PROCESSES * PER_PROCESS)
     billpact = str(Path(sys.executable).with_name("billpact"))
