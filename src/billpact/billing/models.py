@@ -4,7 +4,10 @@ A link covers the entries of one (contract, calendar period, role or category,
 overtime or billable flag) with `after_pk < pk <= upto_pk` and a date in
 [`valid_from`, `valid_until`) — the rate version they were priced with. A
 later entry of the same group has a higher pk, so it is not covered and bills
-on a later invoice: each entry is covered by exactly one link, or none yet.
+on a later invoice: each entry is covered by exactly one live link, or none yet.
+A credit note that releases a line marks its links `released_by`; the run then
+offers those entries again and bills them under a new link naming the released
+one (`rebills_pk`, same group and pk range), so history keeps both.
 Imports and billing runs take the same lock (`billing.lock`), so no entry can
 commit below a watermark a run has already read.
 """
