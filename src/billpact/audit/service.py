@@ -29,6 +29,7 @@ from billpact.audit.models import AuditHead, AuditRecord
 from billpact.db.bulk import insert_rows
 
 GENESIS = "0" * 64
+ACTOR = "billpact_actor"  # key in Session.info: who acts in this unit of work (set by the API)
 COLUMNS = ("seq", "at", "actor", "entity", "entity_id", "action", "before", "after", "prev_hash", "hash")
 _actor: ContextVar[str | None] = ContextVar("billpact_actor", default=None)
 
@@ -100,7 +101,7 @@ def record_many(session: Session, changes: Sequence[Change]) -> None:
     if head is None:  # created by migration 0003; its absence means the log was tampered with
         raise RuntimeError("the audit log's head row is missing: run `billpact audit verify`")
     at = datetime.now(UTC)
-    stamp, actor = _stamp(at), current_actor()
+    stamp, actor = _stamp(at), session.info.get(ACTOR) or current_actor()
     rows = []
     seq, prev = head.count, head.last_hash
     for change in changes:

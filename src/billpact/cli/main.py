@@ -256,7 +256,7 @@ def demo(db: DbOption = None,
 
 
 # Commands of the other domains register themselves on `app` when imported.
-from billpact.cli import audit, credits, issue_log, mail, payments  # noqa: E402, F401
+from billpact.cli import audit, credits, issue_log, mail, payments, users  # noqa: E402, F401
 
 
 def main() -> None:

@@ -22,10 +22,12 @@ from billpact.issue_log.models import BillingIssue, BillingIssueUpdate
 from billpact.notify.models import OutboxMessage
 from billpact.organization.models import Organization, SeriesCounter
 from billpact.payments.models import Allocation
+from billpact.users.models import ApiToken, User
 
 __all__ = [
     "Allocation",
     "Amendment",
+    "ApiToken",
     "AuditHead",
     "AuditRecord",
     "Base",
@@ -52,4 +54,5 @@ __all__ = [
     "RetainageRelease",
     "SeriesCounter",
     "TimeEntry",
+    "User",
 ]

@@ -1,0 +1,59 @@
+"""What every route shares: a transaction per request, the caller, and the roles a route admits.
+
+Roles are checked here, on the server, for every route: a route declares who may call it with
+`allow(...)`, and a client user is further confined to its own client's data by `own_client`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from sqlalchemy.orm import Session
+
+from billpact.audit import service as audit
+from billpact.db.session import transaction
+from billpact.errors import DomainError
+from billpact.users import service as users
+from billpact.users.models import User
+
+READ = ("admin", "billing", "approver", "project_manager", "viewer")   # every staff role reads
+BILLING = ("admin", "billing")
+
+
+class Unauthenticated(DomainError):
+    http_status = 401
+
+
+class Forbidden(DomainError):
+    http_status = 403
+
+
+def session(request: Request) -> Iterator[Session]:
+    """One transaction per request: committed if the route returns, rolled back if it raises."""
+    with transaction(request.app.state.engine) as s:
+        yield s
+
+
+def caller(s: Annotated[Session, Depends(session)],
+           authorization: Annotated[str | None, Header()] = None) -> User:
+    """The user behind `Authorization: Bearer <token>`; every change they make is recorded as theirs
+    (the actor rides on the request's session: routes run in worker threads, context variables don't)."""
+    scheme, _, token = (authorization or "").partition(" ")
+    user = users.user_for_token(s, token.strip()) if scheme.lower() == "bearer" else None
+    if user is None:
+        raise Unauthenticated("sign in: send `Authorization: Bearer <token>` with a live API token")
+    s.info[audit.ACTOR] = f"user:{user.username}"
+    return user
+
+
+def allow(*roles: str) -> Callable[[User], User]:
+    def check(user: Annotated[User, Depends(caller)]) -> User:
+        if user.role not in roles:
+            raise Forbidden(f"role {user.role!r} may not do this (allowed: {', '.join(roles)})")
+        return user
+    return check
+
+
+SessionDep = Annotated[Session, Depends(session)]

@@ -1,0 +1,135 @@
+"""Invoices: list, detail, explanation, the lifecycle moves, credit and rebill."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import PlainTextResponse
+from pydantic import BaseModel, Field
+
+from billpact.api.deps import BILLING, READ, SessionDep, allow
+from billpact.api.pages import Page, page
+from billpact.clients.models import Client
+from billpact.credit_notes import service as credit_notes
+from billpact.errors import NotFound
+from billpact.invoices import explain as explaining
+from billpact.invoices import lifecycle
+from billpact.invoices import service as invoices
+from billpact.invoices.models import Invoice
+from billpact.users.models import User
+
+router = APIRouter(prefix="/invoices", tags=["invoices"])
+Reader = Annotated[User, Depends(allow(*READ, "client"))]
+
+
+def visible(session: SessionDep, user: User, reference: str) -> Invoice:
+    """The invoice, if this user may see it: a client user only its own client's (others: not found,
+    so an id never tells whether another client's invoice exists)."""
+    invoice = invoices.find(session, reference)
+    if user.role == "client" and (invoice.client_pk != user.client_pk or invoice.number is None):
+        raise NotFound(f"no invoice {reference!r} (give an invoice number, or a draft's id)")
+    return invoice
+
+
+@router.get("", summary="List invoices")
+def list_invoices(session: SessionDep, user: Reader, client: str | None = None, contract: str | None = None,
+                  status: Annotated[str | None, Query(pattern="^[a-z_]+$")] = None,
+                  limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+                  offset: Annotated[int, Query(ge=0)] = 0) -> Page:
+    if user.role == "client":
+        client = session.get_one(Client, user.client_pk).code
+    found = [inv for inv in invoices.listing(session, client=client, contract=contract, status=status)
+             if user.role != "client" or inv.number is not None]
+    return page(invoices.views(session, found[offset:offset + limit]), len(found), limit, offset)
+
+
+@router.get("/{reference}", summary="One invoice")
+def get_invoice(reference: str, session: SessionDep, user: Reader) -> dict[str, Any]:
+    return invoices.views(session, [visible(session, user, reference)])[0]
+
+
+@router.get("/{reference}/explain", response_class=PlainTextResponse, summary="Where every number comes from")
+def explain_invoice(reference: str, session: SessionDep, user: Reader) -> str:
+    return explaining.explain(session, visible(session, user, reference))
+
+
+def _moved(session: SessionDep, moved: list[Invoice]) -> list[dict[str, Any]]:
+    return invoices.views(session, moved)
+
+
+@router.post("/{reference}/approve", summary="Approve a draft")
+def approve(reference: str, session: SessionDep,
+            _user: Annotated[User, Depends(allow("admin", "approver"))]) -> list[dict[str, Any]]:
+    return _moved(session, lifecycle.approve(session, [invoices.find(session, reference)]))
+
+
+class IssueIn(BaseModel):
+    date: dt.date | None = None
+
+
+@router.post("/{reference}/issue", summary="Issue an approved invoice (numbered)")
+def issue(reference: str, body: IssueIn, session: SessionDep,
+          _user: Annotated[User, Depends(allow(*BILLING))]) -> list[dict[str, Any]]:
+    return _moved(session, lifecycle.issue(session, [invoices.find(session, reference)], body.date))
+
+
+class SendIn(BaseModel):
+    email: bool = Field(True, description="Queue the invoice's email to the client (false: sent another way).")
+
+
+@router.post("/{reference}/send", summary="Mark sent (and email)")
+def send(reference: str, body: SendIn, session: SessionDep,
+         _user: Annotated[User, Depends(allow(*BILLING))]) -> list[dict[str, Any]]:
+    from billpact.config import smtp_settings
+
+    sender = smtp_settings().sender if body.email else None
+    return _moved(session, lifecycle.send(session, [invoices.find(session, reference)], email=body.email,
+                                          sender=sender))
+
+
+@router.post("/{reference}/void", summary="Void a draft")
+def void(reference: str, session: SessionDep,
+         _user: Annotated[User, Depends(allow(*BILLING))]) -> list[dict[str, Any]]:
+    return _moved(session, lifecycle.void(session, [invoices.find(session, reference)]))
+
+
+class CreditLineIn(BaseModel):
+    line: int = Field(ge=1)
+    amount: Decimal | None = Field(None, gt=0, max_digits=18, decimal_places=4)
+
+
+class CreditIn(BaseModel):
+    lines: list[CreditLineIn] = Field(default_factory=list, max_length=1000)
+    amount: Decimal | None = Field(None, gt=0, max_digits=18, decimal_places=4)
+    full: bool = False
+    release: bool = False
+    reason: str = Field(min_length=1, max_length=100)
+    note: str | None = Field(None, max_length=2000)
+    date: dt.date | None = None
+
+
+@router.post("/{reference}/credit", summary="Credit an issued invoice", status_code=201)
+def credit(reference: str, body: CreditIn, session: SessionDep,
+           _user: Annotated[User, Depends(allow(*BILLING))]) -> dict[str, Any]:
+    request = credit_notes.Request(lines=[(x.line, x.amount) for x in body.lines], amount=body.amount,
+                                   full=body.full, release=body.release, reason=body.reason, note=body.note,
+                                   on=body.date)
+    return credit_notes.views(session, [credit_notes.credit(session, reference, request)])[0]
+
+
+class RebillIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=100)
+    note: str | None = Field(None, max_length=2000)
+    date: dt.date | None = None
+    issue: bool = False
+
+
+@router.post("/{reference}/rebill", summary="Credit in full and bill again", status_code=201)
+def rebill(reference: str, body: RebillIn, session: SessionDep,
+           _user: Annotated[User, Depends(allow(*BILLING))]) -> dict[str, Any]:
+    note, made = credit_notes.rebill(session, reference, credit_notes.Request(
+        reason=body.reason, note=body.note, on=body.date), issue=body.issue)
+    return {"credit_note": credit_notes.views(session, [note])[0], "invoices": invoices.views(session, made)}

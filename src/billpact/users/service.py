@@ -1,0 +1,120 @@
+"""Adding users, checking passwords (argon2id) and API tokens (SHA-256 at rest).
+
+Tokens are random (256 bits), so a fast hash is enough to store them: unlike
+passwords they cannot be guessed from a dictionary. Passwords use argon2id
+through argon2-cffi, the reference implementation's binding.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import UTC, datetime
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from billpact.audit import service as audit
+from billpact.clients import repository as clients
+from billpact.errors import Conflict, InvalidInput, NotFound
+from billpact.users.models import ROLES, ApiToken, User
+
+_hasher = PasswordHasher()
+TOKEN_PREFIX = "bp_"  # noqa: S105 (a prefix that marks billpact tokens, not a secret)
+MIN_PASSWORD = 10
+
+
+def add_user(session: Session, username: str, password: str, role: str, client: str | None = None) -> User:
+    problems = []
+    if not username.strip() or len(username) > 100:
+        problems.append("username: 1 to 100 characters")
+    if role not in ROLES:
+        problems.append(f"--role: {role!r} is not a role ({', '.join(ROLES)})")
+    if len(password) < MIN_PASSWORD:
+        problems.append(f"password: at least {MIN_PASSWORD} characters")
+    if role == "client" and not client:
+        problems.append("--client: a client user belongs to a client (give its id)")
+    if role != "client" and client:
+        problems.append("--client: only client users belong to a client")
+    if problems:
+        raise InvalidInput(problems, f"user {username}")
+    if session.scalar(select(User.pk).where(User.username == username)) is not None:
+        raise Conflict(f"user {username!r} already exists")
+    client_pk = clients.by_code(session, client).pk if client else None
+    user = User(username=username, password_hash=_hasher.hash(password), role=role, client_pk=client_pk,
+                active=True, created_at=datetime.now(UTC))
+    session.add(user)
+    session.flush()
+    audit.record(session, "user", username, "add", None, {"role": role, "client": client})
+    return user
+
+
+def check_password(session: Session, username: str, password: str) -> User | None:
+    """The active user with this password, or None (the same answer for a wrong name or password)."""
+    user = session.scalar(select(User).where(User.username == username, User.active.is_(True)))
+    if user is None:
+        _hasher.hash(password)  # spend the same time as a real check: no user enumeration by timing
+        return None
+    try:
+        _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    return user
+
+
+def create_token(session: Session, username: str, name: str) -> tuple[ApiToken, str]:
+    """A new token for the user: the row, and the token itself (shown once, never stored)."""
+    user = find(session, username)
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    row = ApiToken(user_pk=user.pk, name=name, token_hash=_digest(token), prefix=token[:10],
+                   created_at=datetime.now(UTC))
+    session.add(row)
+    session.flush()
+    audit.record(session, "api_token", row.pk, "create", None, {"user": username, "name": name,
+                                                                 "prefix": row.prefix})
+    return row, token
+
+
+def revoke_token(session: Session, token_id: int) -> ApiToken:
+    row = session.get(ApiToken, token_id)
+    if row is None:
+        raise NotFound(f"no API token {token_id}")
+    if row.revoked_at is not None:
+        raise Conflict(f"API token {token_id} was already revoked on {row.revoked_at:%Y-%m-%d %H:%M}")
+    row.revoked_at = datetime.now(UTC)
+    session.flush()
+    audit.record(session, "api_token", row.pk, "revoke", None, {"prefix": row.prefix})
+    return row
+
+
+def user_for_token(session: Session, token: str) -> User | None:
+    """The active user a live token belongs to, or None."""
+    if not token.startswith(TOKEN_PREFIX):
+        return None
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token),
+                                                ApiToken.revoked_at.is_(None)))
+    if row is None:
+        return None
+    user = session.get(User, row.user_pk)
+    return user if user is not None and user.active else None
+
+
+def find(session: Session, username: str) -> User:
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(f"no user {username!r}")
+    return user
+
+
+def users(session: Session) -> list[User]:
+    return list(session.scalars(select(User).order_by(User.username)))
+
+
+def tokens(session: Session) -> list[ApiToken]:
+    return list(session.scalars(select(ApiToken).order_by(ApiToken.pk)))
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
