@@ -25,6 +25,21 @@ def database_url(flag: str | None = None) -> str:
     return flag or Settings().db
 
 
+class ControlSettings(BaseSettings):
+    """Internal controls: BILLPACT_FOUR_EYES=1 — whoever approved a draft may not also issue it."""
+
+    model_config = SettingsConfigDict(env_prefix="BILLPACT_")
+
+    four_eyes: bool = False
+
+
+def four_eyes() -> bool:
+    try:
+        return ControlSettings().four_eyes
+    except ValidationError:
+        raise DomainError("BILLPACT_FOUR_EYES: give 1 or 0 (true or false)") from None
+
+
 TlsMode = Literal["none", "starttls", "ssl"]
 DEFAULT_PORTS: dict[str, int] = {"none": 25, "starttls": 587, "ssl": 465}
 

@@ -101,7 +101,7 @@ def record_many(session: Session, changes: Sequence[Change]) -> None:
     if head is None:  # created by migration 0003; its absence means the log was tampered with
         raise RuntimeError("the audit log's head row is missing: run `billpact audit verify`")
     at = datetime.now(UTC)
-    stamp, actor = _stamp(at), session.info.get(ACTOR) or current_actor()
+    stamp, actor = _stamp(at), actor_of(session)
     rows = []
     seq, prev = head.count, head.last_hash
     for change in changes:
@@ -150,6 +150,24 @@ def verify(session: Session) -> Verdict:
     if head is None:
         problems.append("the log's head record is missing")
     return Verdict(count, problems)
+
+
+def actor_of(session: Session) -> str:
+    """Who acts in this unit of work."""
+    return str(session.info.get(ACTOR) or current_actor())
+
+
+def last_actor(session: Session, entity: str, entity_ids: Sequence[str], action: str) -> dict[str, str]:
+    """Per entity id, who last did `action` to it."""
+    out: dict[str, str] = {}
+    for i in range(0, len(entity_ids), 500):
+        for entity_id, actor in session.execute(
+                select(AuditRecord.entity_id, AuditRecord.actor)
+                .where(AuditRecord.entity == entity, AuditRecord.action == action,
+                       AuditRecord.entity_id.in_(list(entity_ids[i:i + 500])))
+                .order_by(AuditRecord.seq)):
+            out[entity_id] = actor
+    return out
 
 
 def history(session: Session, entity: str | None = None, entity_id: str | None = None,

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from billpact.audit import service as audit
 from billpact.billing import lock
 from billpact.billing.models import EntryLink
+from billpact.config import four_eyes
 from billpact.errors import Conflict, DomainError
 from billpact.events.models import ProgressReport, Resale, RetainageRelease
 from billpact.invoices import service
@@ -87,6 +88,13 @@ def approve(session: Session, invoices: Sequence[Invoice]) -> list[Invoice]:
 def issue(session: Session, invoices: Sequence[Invoice], issue_date: date | None = None) -> list[Invoice]:
     for invoice in invoices:
         check(invoice, "issued")
+    if four_eyes():
+        actor = audit.actor_of(session)
+        approvers = audit.last_actor(session, "invoice", [str(inv.pk) for inv in invoices], "approve")
+        mine = [inv for inv in invoices if approvers.get(str(inv.pk)) == actor]
+        if mine:
+            raise Conflict(f"four-eyes control: {actor} approved {', '.join(_name(inv) for inv in mine)}; "
+                           "another user must issue")
     before = {inv.pk: inv.status for inv in invoices}
     issued = service.number(session, invoices, issue_date)
     moved(session, issued, "issue", before)

@@ -14,10 +14,11 @@ from billpact.audit import service as audit
 from billpact.billing import lock
 from billpact.billing import repository as billing_repo
 from billpact.clients.models import Client
+from billpact.config import four_eyes
 from billpact.contracts.models import Contract
 from billpact.core.calendar import due_date
 from billpact.db.session import codepoint_order
-from billpact.errors import DomainError, NotFound
+from billpact.errors import Conflict, DomainError, NotFound
 from billpact.invoices.models import Invoice, InvoiceLine
 from billpact.invoices.views import invoice_json
 from billpact.organization.models import Organization, SeriesCounter
@@ -75,7 +76,11 @@ def find(session: Session, reference: str) -> Invoice:
 
 def issue_drafts(session: Session, through: date, issue_date: date | None = None,
                  contracts: Sequence[str] | None = None) -> list[Invoice]:
-    """`bill --issue`: approve and issue the drafts up to `through`, numbered in the spec's order (§6)."""
+    """`bill --issue`: approve and issue the drafts up to `through`, numbered in the spec's order (§6).
+    Under the four-eyes control one user cannot do both: approve, and let another user issue."""
+    if four_eyes():
+        raise Conflict("four-eyes control (BILLPACT_FOUR_EYES): approving and issuing in one step is not "
+                       "allowed; approve the drafts, then another user issues them")
     query = (select(Invoice).join(Contract, Contract.pk == Invoice.contract_pk)
              .where(Invoice.status == "draft", Invoice.billing_date <= through))
     if contracts:
