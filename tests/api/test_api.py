@@ -76,6 +76,20 @@ MATRIX: list[tuple[str, str, Any, set[str]]] = [
     ("POST", "/api/v1/payments", {"client": "ACME", "amount": "1.00"}, {"admin", "billing"}),
     ("GET", "/api/v1/payments", None, {"admin", "billing", "approver", "project_manager", "viewer"}),
     ("GET", "/api/v1/clients/ACME/statement", None, set(ROLES)),
+    # A literal {placeholder}: an id the templating below does not rewrite (answered 404/422 to the roles
+    # allowed); tests/api/test_routes_more.py calls these routes with real ids.
+    ("GET", "/api/v1/contracts", None, set(ROLES)),
+    ("GET", "/api/v1/contracts/{code}", None, set(ROLES)),
+    ("POST", "/api/v1/events", {"time": []}, {"admin", "billing", "project_manager"}),
+    ("GET", "/api/v1/issues", None, set(ROLES)),
+    ("GET", "/api/v1/issues/{issue_id}", None, set(ROLES)),
+    ("POST", "/api/v1/issues", {"kind": "other", "title": "x", "client": "ACME"}, {"admin", "billing", "client"}),
+    ("POST", "/api/v1/issues/{issue_id}/update", {"note": "x"}, {"admin", "billing"}),
+    ("POST", "/api/v1/issues/{issue_id}/resolve", {"resolution": "x"}, {"admin", "billing"}),
+    ("POST", "/api/v1/issues/{issue_id}/reject", {"resolution": "x"}, {"admin", "billing"}),
+    ("POST", "/api/v1/invoices/INV-000001/dispute", {"reason": "x"}, {"admin", "billing"}),
+    ("GET", "/api/v1/credit-notes", None, set(ROLES)),
+    ("GET", "/api/v1/credit-notes/{number}", None, set(ROLES)),
     ("GET", "/api/v1/audit", None, {"admin"}),
     ("GET", "/api/v1/audit/verify", None, {"admin"}),
 ]

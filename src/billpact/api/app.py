@@ -1,12 +1,27 @@
-"""The REST API (`/api/v1`): the CLI's services over HTTP, with roles checked on every route."""
+"""The application: the REST API (`/api/v1`) and the web pages, on the same services, with roles
+checked on every route."""
 
 from __future__ import annotations
+
+import os
+import secrets
 
 from fastapi import FastAPI
 
 from billpact.api import errors
-from billpact.api.routes import audit_log, billing_runs, clients, invoices, payments
+from billpact.api.routes import (
+    audit_log,
+    billing_runs,
+    clients,
+    contracts,
+    credit_notes,
+    events,
+    invoices,
+    issues,
+    payments,
+)
 from billpact.db.session import make_engine
+from billpact.web import pages
 
 
 def create_app(database_url: str) -> FastAPI:
@@ -15,6 +30,13 @@ def create_app(database_url: str) -> FastAPI:
                               "(`billpact token create USER`).")
     app.state.engine = make_engine(database_url)
     errors.install(app)
-    for module in (clients, invoices, billing_runs, payments, audit_log):
+    for module in (clients, contracts, invoices, billing_runs, payments, credit_notes, events, issues, audit_log):
         app.include_router(module.router, prefix="/api/v1")
+    pages.install(app, web_secret())
     return app
+
+
+def web_secret() -> str:
+    """The key that signs session cookies: BILLPACT_SECRET_KEY, else a fresh one per process (sign-ins
+    then end when the server restarts — set the variable in production)."""
+    return os.environ.get("BILLPACT_SECRET_KEY") or secrets.token_urlsafe(32)

@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from billpact.audit import service as audit
@@ -36,12 +37,16 @@ def session(request: Request) -> Iterator[Session]:
         yield s
 
 
+# Documented in the OpenAPI schema as a bearer security scheme (not as a header parameter of every route);
+# no auto error: a missing or malformed header gets the same 401 body as a bad token.
+bearer = HTTPBearer(auto_error=False, description="An API token: `billpact token create USER`")
+
+
 def caller(s: Annotated[Session, Depends(session)],
-           authorization: Annotated[str | None, Header()] = None) -> User:
+           credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> User:
     """The user behind `Authorization: Bearer <token>`; every change they make is recorded as theirs
     (the actor rides on the request's session: routes run in worker threads, context variables don't)."""
-    scheme, _, token = (authorization or "").partition(" ")
-    user = users.user_for_token(s, token.strip()) if scheme.lower() == "bearer" else None
+    user = users.user_for_token(s, credentials.credentials.strip()) if credentials is not None else None
     if user is None:
         raise Unauthenticated("sign in: send `Authorization: Bearer <token>` with a live API token")
     s.info[audit.ACTOR] = f"user:{user.username}"

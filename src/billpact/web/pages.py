@@ -1,0 +1,147 @@
+"""The web pages: sign in, the dashboard (what needs attention today), invoices and their actions.
+
+Server-rendered Jinja2: no build step, every page works without JavaScript. Roles are the API's,
+checked here on every page and action; client users see only their own client's issued invoices.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import func, select
+
+from billpact.api.deps import BILLING, SessionDep
+from billpact.api.routes.invoices import visible
+from billpact.errors import DomainError
+from billpact.invoices import explain as explaining
+from billpact.invoices import lifecycle
+from billpact.invoices import service as invoices
+from billpact.invoices.models import Invoice
+from billpact.users import service as users
+from billpact.users.models import User
+from billpact.web.session import csrf_ok, csrf_token, signed_in
+
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))
+MOVES = {"approve": ("admin", "approver"), "issue": BILLING}
+
+
+class SignIn(Exception):
+    """Not signed in: go to the sign-in page."""
+
+
+def page_user(request: Request, session: SessionDep) -> User:
+    user = signed_in(request, session)
+    if user is None:
+        raise SignIn
+    return user
+
+
+PageUser = Annotated[User, Depends(page_user)]
+
+
+def render(request: Request, name: str, user: User | None, code: int = 200, **context: Any) -> HTMLResponse:
+    return templates.TemplateResponse(request, name, {"user": user, "csrf": csrf_token(request), **context},
+                                      status_code=code)
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request) -> HTMLResponse:
+    return render(request, "login.html", None)
+
+
+@router.post("/login", response_class=HTMLResponse)
+def login(request: Request, session: SessionDep, username: Annotated[str, Form(max_length=100)],
+          password: Annotated[str, Form(max_length=1000)], csrf: Annotated[str, Form()] = "") -> Response:
+    if not csrf_ok(request, csrf):
+        return render(request, "login.html", None, code=403, error="the form expired: try again")
+    user = users.check_password(session, username, password)
+    if user is None:
+        return render(request, "login.html", None, code=401, error="wrong user name or password")
+    request.session.clear()
+    request.session["user"] = user.pk
+    return RedirectResponse("/", status_code=303)
+
+
+@router.post("/logout")
+def logout(request: Request, csrf: Annotated[str, Form()] = "") -> Response:
+    if csrf_ok(request, csrf):
+        request.session.clear()
+    return RedirectResponse("/login", status_code=303)
+
+
+@router.get("/", response_class=HTMLResponse)
+def dashboard(request: Request, session: SessionDep, user: PageUser) -> HTMLResponse:
+    if user.role == "client":
+        return RedirectResponse("/invoices", status_code=303)  # type: ignore[return-value]
+    today = datetime.now(UTC).date()
+    drafts = session.scalar(select(func.count()).select_from(Invoice).where(
+        Invoice.status == "draft", Invoice.is_hold.is_(False))) or 0
+    approved = session.scalar(select(func.count()).select_from(Invoice).where(Invoice.status == "approved")) or 0
+    overdue = [inv for inv in invoices.listing(session) if inv.status in ("issued", "sent", "partially_paid")
+               and inv.due_date < today]
+    return render(request, "dashboard.html", user, drafts=drafts, approved=approved,
+                  overdue=invoices.views(session, overdue[:50]), overdue_count=len(overdue), today=today)
+
+
+@router.get("/invoices", response_class=HTMLResponse)
+def invoice_list(request: Request, session: SessionDep, user: PageUser, status: str | None = None,
+                 client: str | None = None) -> HTMLResponse:
+    if user.role == "client":
+        from billpact.clients.models import Client
+
+        client = session.get_one(Client, user.client_pk).code
+    if status is not None and status not in invoices.STATUSES:
+        status = None
+    found = [inv for inv in invoices.listing(session, client=client, status=status)
+             if user.role != "client" or inv.number is not None]
+    return render(request, "invoices.html", user, invoices=invoices.views(session, found[:500]), total=len(found),
+                  status=status, statuses=invoices.STATUSES)
+
+
+@router.get("/invoices/{reference}", response_class=HTMLResponse)
+def invoice_detail(request: Request, reference: str, session: SessionDep, user: PageUser) -> HTMLResponse:
+    try:
+        invoice = visible(session, user, reference)
+    except DomainError as exc:
+        return render(request, "message.html", user, code=exc.http_status, message=exc.message)
+    view = invoices.views(session, [invoice])[0]
+    actions = [name for name, roles in MOVES.items() if user.role in roles
+               and invoice.status in lifecycle.MOVES["approved" if name == "approve" else "issued"]]
+    return render(request, "invoice.html", user, invoice=view, explanation=explaining.explain(session, invoice),
+                  actions=actions)
+
+
+@router.post("/invoices/{reference}/{action}")
+def invoice_action(request: Request, reference: str, action: str, session: SessionDep, user: PageUser,
+                   csrf: Annotated[str, Form()] = "") -> Response:
+    if not csrf_ok(request, csrf):
+        return render(request, "message.html", user, code=403, message="the form expired: reload the page")
+    if action not in MOVES or user.role not in MOVES[action]:
+        return render(request, "message.html", user, code=403, message=f"your role may not {action} invoices")
+    try:
+        invoice = invoices.find(session, reference)
+        moved = lifecycle.approve(session, [invoice]) if action == "approve" else lifecycle.issue(session, [invoice])
+    except DomainError as exc:
+        session.rollback()
+        return render(request, "message.html", user, code=exc.http_status, message=exc.message)
+    return RedirectResponse(f"/invoices/{moved[0].number or moved[0].pk}", status_code=303)
+
+
+def install(app: FastAPI, secret: str) -> None:
+    """Mount the pages: signed session cookies, and unsigned visitors sent to the sign-in page."""
+    from starlette.middleware.sessions import SessionMiddleware
+
+    app.add_middleware(SessionMiddleware, secret_key=secret, same_site="lax", https_only=False,
+                       max_age=8 * 3600)
+
+    @app.exception_handler(SignIn)
+    async def to_login(_request: Request, _exc: SignIn) -> Response:
+        return RedirectResponse("/login", status_code=303)
+
+    app.include_router(router)
