@@ -19,9 +19,11 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import schemathesis
+from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -42,7 +44,7 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance]
 # Per operation: bounded so the whole file runs in under a minute in CI; raise it for a deeper run locally
 # (BILLPACT_FUZZ_EXAMPLES=200), and BILLPACT_FUZZ_RANDOM=1 for new examples on every run.
-MAX_EXAMPLES = int(os.environ.get("BILLPACT_FUZZ_EXAMPLES", "15"))
+MAX_EXAMPLES = int(os.environ.get("BILLPACT_FUZZ_EXAMPLES", "10"))
 DERANDOMIZE = not os.environ.get("BILLPACT_FUZZ_RANDOM")
 
 
@@ -76,3 +78,28 @@ def admin_token() -> Iterator[str]:
                                  HealthCheck.filter_too_much])
 def test_api_conforms_to_its_schema(case: schemathesis.Case, admin_token: str) -> None:
     case.call_and_validate(headers={"Authorization": f"Bearer {admin_token}"}, checks=CHECKS)
+
+
+# What fuzzing and probing found answering 500 (now a documented 4xx): kept as plain regressions, since
+# random generation reaches some of them only rarely.
+FOUND: list[tuple[str, str, Any, int]] = [
+    ("GET", "/api/v1/invoices/99999999999999999999999", None, 404),          # a draft id past 64 bits
+    ("GET", "/api/v1/invoices/%C2%B2", None, 404),                          # '²' is a digit to str.isdigit
+    ("POST", "/api/v1/invoices/%C2%B2/rebill", {"reason": "x"}, 404),
+    ("POST", "/api/v1/invoices/99999999999999999999999/approve", None, 404),
+    ("GET", "/api/v1/clients/ACME/statement?as_of=9999-12-31", None, 422),  # the statement's year ahead overflowed
+    ("GET", "/api/v1/clients/ACME/statement?as_of=0001-01-01", None, 422),  # the day before year 1 overflowed
+    ("POST", "/api/v1/billing-runs", {"through": "9999-12-31", "dry_run": True}, 422),
+    ("POST", "/api/v1/payments", {"client": "ACME", "amount": "1.00", "date": "0001-01-01"}, 422),
+    ("POST", "/api/v1/events", b"\xff\xfe{", 400),                           # not JSON: the error body, not {"detail"}
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body", "status"), FOUND)
+def test_found_by_fuzzing_is_a_refusal(admin_token: str, method: str, path: str, body: Any, status: int) -> None:
+    headers = {"Authorization": f"Bearer {admin_token}", "Content-Type": "application/json"}
+    with TestClient(APP) as client:
+        kwargs: dict[str, Any] = {"content": body} if isinstance(body, bytes) else {"json": body}
+        response = client.request(method, path, headers=headers, **kwargs)
+    assert response.status_code == status, response.text
+    assert set(response.json()) == {"error", "problems"}

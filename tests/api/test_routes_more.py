@@ -14,7 +14,6 @@ from tests.api.test_api import ROLES, call
 api = test_api.api   # the fixture, shared: tm-basic and BETA, a user and token per role
 
 Api = tuple[TestClient, dict[str, str]]
-STAFF = {"admin", "billing", "approver", "project_manager", "viewer"}
 
 
 def _open(http: TestClient, token: str, **body: Any) -> dict[str, Any]:
@@ -143,3 +142,11 @@ def test_a_bad_event_document_is_refused_with_its_problem_paths_and_loads_nothin
     preview = call(client, tokens["billing"], "POST", "/api/v1/billing-runs",
                    {"through": "2026-03-31", "dry_run": True}).json()
     assert not [inv for inv in preview["invoices"] if inv["billing_date"] == "2026-03-31"]
+
+
+def test_more_than_ten_thousand_records_in_one_request_are_refused(api: Api) -> None:
+    client, tokens = api
+    response = call(client, tokens["billing"], "POST", "/api/v1/events", {"time": [{}] * 6000, "expenses": [{}] * 5000})
+    assert response.status_code == 422
+    assert response.json()["problems"] == ["body: 11000 records, at most 10000 per request"]
+    assert call(client, tokens["viewer"], "GET", "/api/v1/issues/99999999999").status_code == 422

@@ -6,11 +6,13 @@ Roles are checked here, on the server, for every route: a route declares who may
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import Field
 from sqlalchemy.orm import Session
 
 from billpact.audit import service as audit
@@ -21,6 +23,13 @@ from billpact.users.models import User
 
 READ = ("admin", "billing", "approver", "project_manager", "viewer")   # every staff role reads
 BILLING = ("admin", "billing")
+
+# Dates the API accepts: a billing date far outside this (year 1 or 9999) only overflows date arithmetic
+# (a statement's year ahead, the day before a period) and answered 500; now it is a 422 naming the range.
+FIRST_DAY, LAST_DAY = dt.date(1900, 1, 1), dt.date(2999, 12, 31)
+DAYS = f"YYYY-MM-DD, from {FIRST_DAY} to {LAST_DAY}"
+Day = Annotated[dt.date, Field(ge=FIRST_DAY, le=LAST_DAY, description=DAYS)]
+DayQuery = Annotated[dt.date | None, Query(ge=FIRST_DAY, le=LAST_DAY, description=DAYS)]
 
 
 class Unauthenticated(DomainError):

@@ -66,6 +66,11 @@ def install(app: FastAPI) -> None:
         return JSONResponse(_body("a value is out of range for the database", [str(exc.orig).splitlines()[0]]),
                             status_code=422)
 
+    @app.exception_handler(OverflowError)
+    async def overflow(_request: Request, exc: OverflowError) -> JSONResponse:
+        # A number or date past what Python or the database holds (SQLite: ids beyond 64 bits): bad input.
+        return JSONResponse(_body("a value is out of range", [str(exc)]), status_code=422)
+
     @app.exception_handler(OperationalError)
     async def unavailable(_request: Request, _exc: OperationalError) -> JSONResponse:
         return JSONResponse(_body("the database is unavailable: try again shortly"),

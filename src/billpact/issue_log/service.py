@@ -161,7 +161,7 @@ def _note(session: Session, issue: BillingIssue, action: str, note: str, at: dat
           credit_note_pk: int | None = None, new_invoice_pk: int | None = None) -> None:
     """Append a history row and its audit record: before/after are the changed fields."""
     session.add(BillingIssueUpdate(
-        issue_pk=issue.pk, at=at, actor=audit.current_actor(), action=action, from_status=from_status,
+        issue_pk=issue.pk, at=at, actor=audit.actor_of(session), action=action, from_status=from_status,
         to_status=issue.status if from_status is not None else None, note=note,
         changes=audit.plain(changes) if changes else None,
         credit_note_pk=credit_note_pk, new_invoice_pk=new_invoice_pk))
@@ -238,7 +238,7 @@ def _create(session: Session, found: Links, *, kind: str, title: str, descriptio
                          contract_pk=found.contract.pk if found.contract else None,
                          invoice_pk=found.invoice.pk if found.invoice else None, severity=severity,
                          owner=owner, due_date=due, status="open", opened_at=now,
-                         opened_by=audit.current_actor())
+                         opened_by=audit.actor_of(session))
     session.add(issue)
     session.flush()
     session.add(BillingIssueUpdate(issue_pk=issue.pk, at=now, actor=issue.opened_by, action="open",

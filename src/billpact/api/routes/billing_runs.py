@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
-from billpact.api.deps import BILLING, SessionDep, allow
+from billpact.api.deps import BILLING, Day, SessionDep, allow
 from billpact.billing import service as billing
 from billpact.invoices import service as invoices
 from billpact.users.models import User
@@ -17,11 +16,11 @@ router = APIRouter(prefix="/billing-runs", tags=["billing"])
 
 
 class RunIn(BaseModel):
-    through: date
+    through: Day
     issue: bool = False
-    issue_date: date | None = None
+    issue_date: Day | None = None
     dry_run: bool = Field(False, description="Show what would be created; write nothing.")
-    contracts: list[str] | None = Field(None, max_length=10000)
+    contracts: list[Annotated[str, Field(max_length=100)]] | None = Field(None, max_length=10000)
 
 
 @router.post("", summary="Run billing up to a date")

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
-from billpact.api.deps import BILLING, READ, SessionDep, allow
+from billpact.api.deps import BILLING, READ, Day, SessionDep, allow
 from billpact.api.pages import Page, page
 from billpact.clients.models import Client
 from billpact.credit_notes import service as credit_notes
@@ -23,6 +22,19 @@ from billpact.users.models import User
 
 router = APIRouter(prefix="/invoices", tags=["invoices"])
 Reader = Annotated[User, Depends(allow(*READ, "client"))]
+MAX_DRAFT_ID = 2**63 - 1   # the largest row id either database holds
+
+
+def reference_path(reference: Annotated[str, Path(min_length=1, max_length=100,
+                                                  description="An invoice number, or a draft's id")]) -> str:
+    """The reference, refused as not found when it cannot name an invoice: a draft id must be ASCII
+    digits within the databases' integers (`²` or a 30-digit id answered 500 before)."""
+    if reference.isdigit() and not (reference.isascii() and int(reference) <= MAX_DRAFT_ID):
+        raise NotFound(f"no invoice {reference!r} (give an invoice number, or a draft's id)")
+    return reference
+
+
+Reference = Annotated[str, Depends(reference_path)]
 
 
 def visible(session: SessionDep, user: User, reference: str) -> Invoice:
@@ -47,12 +59,12 @@ def list_invoices(session: SessionDep, user: Reader, client: str | None = None, 
 
 
 @router.get("/{reference}", summary="One invoice")
-def get_invoice(reference: str, session: SessionDep, user: Reader) -> dict[str, Any]:
+def get_invoice(reference: Reference, session: SessionDep, user: Reader) -> dict[str, Any]:
     return invoices.views(session, [visible(session, user, reference)])[0]
 
 
 @router.get("/{reference}/explain", response_class=PlainTextResponse, summary="Where every number comes from")
-def explain_invoice(reference: str, session: SessionDep, user: Reader) -> str:
+def explain_invoice(reference: Reference, session: SessionDep, user: Reader) -> str:
     return explaining.explain(session, visible(session, user, reference))
 
 
@@ -61,17 +73,17 @@ def _moved(session: SessionDep, moved: list[Invoice]) -> list[dict[str, Any]]:
 
 
 @router.post("/{reference}/approve", summary="Approve a draft")
-def approve(reference: str, session: SessionDep,
+def approve(reference: Reference, session: SessionDep,
             _user: Annotated[User, Depends(allow("admin", "approver"))]) -> list[dict[str, Any]]:
     return _moved(session, lifecycle.approve(session, [invoices.find(session, reference)]))
 
 
 class IssueIn(BaseModel):
-    date: dt.date | None = None
+    date: Day | None = None
 
 
 @router.post("/{reference}/issue", summary="Issue an approved invoice (numbered)")
-def issue(reference: str, body: IssueIn, session: SessionDep,
+def issue(reference: Reference, body: IssueIn, session: SessionDep,
           _user: Annotated[User, Depends(allow(*BILLING))]) -> list[dict[str, Any]]:
     return _moved(session, lifecycle.issue(session, [invoices.find(session, reference)], body.date))
 
@@ -81,7 +93,7 @@ class SendIn(BaseModel):
 
 
 @router.post("/{reference}/send", summary="Mark sent (and email)")
-def send(reference: str, body: SendIn, session: SessionDep,
+def send(reference: Reference, body: SendIn, session: SessionDep,
          _user: Annotated[User, Depends(allow(*BILLING))]) -> list[dict[str, Any]]:
     from billpact.config import smtp_settings
 
@@ -91,7 +103,7 @@ def send(reference: str, body: SendIn, session: SessionDep,
 
 
 @router.post("/{reference}/void", summary="Void a draft")
-def void(reference: str, session: SessionDep,
+def void(reference: Reference, session: SessionDep,
          _user: Annotated[User, Depends(allow(*BILLING))]) -> list[dict[str, Any]]:
     return _moved(session, lifecycle.void(session, [invoices.find(session, reference)]))
 
@@ -108,11 +120,11 @@ class CreditIn(BaseModel):
     release: bool = False
     reason: str = Field(min_length=1, max_length=100)
     note: str | None = Field(None, max_length=2000)
-    date: dt.date | None = None
+    date: Day | None = None
 
 
 @router.post("/{reference}/credit", summary="Credit an issued invoice", status_code=201)
-def credit(reference: str, body: CreditIn, session: SessionDep,
+def credit(reference: Reference, body: CreditIn, session: SessionDep,
            _user: Annotated[User, Depends(allow(*BILLING))]) -> dict[str, Any]:
     request = credit_notes.Request(lines=[(x.line, x.amount) for x in body.lines], amount=body.amount,
                                    full=body.full, release=body.release, reason=body.reason, note=body.note,
@@ -123,12 +135,12 @@ def credit(reference: str, body: CreditIn, session: SessionDep,
 class RebillIn(BaseModel):
     reason: str = Field(min_length=1, max_length=100)
     note: str | None = Field(None, max_length=2000)
-    date: dt.date | None = None
+    date: Day | None = None
     issue: bool = False
 
 
 @router.post("/{reference}/rebill", summary="Credit in full and bill again", status_code=201)
-def rebill(reference: str, body: RebillIn, session: SessionDep,
+def rebill(reference: Reference, body: RebillIn, session: SessionDep,
            _user: Annotated[User, Depends(allow(*BILLING))]) -> dict[str, Any]:
     note, made = credit_notes.rebill(session, reference, credit_notes.Request(
         reason=body.reason, note=body.note, on=body.date), issue=body.issue)

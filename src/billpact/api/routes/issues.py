@@ -8,11 +8,9 @@ an owner or a due date, which are the billing team's to set.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
@@ -20,7 +18,6 @@ from billpact.api.deps import BILLING, READ, SessionDep, allow
 from billpact.api.pages import Page, page
 from billpact.api.routes.contracts import visible as visible_contract
 from billpact.api.routes.invoices import visible as visible_invoice
-from billpact.audit import service as audit
 from billpact.clients.models import Client
 from billpact.contracts.models import Contract
 from billpact.errors import InvalidInput, NotFound
@@ -34,6 +31,8 @@ Reader = Annotated[User, Depends(allow(*READ, "client"))]
 Writer = Annotated[User, Depends(allow(*BILLING))]
 Opener = Annotated[User, Depends(allow(*BILLING, "client"))]
 CLIENT_KINDS = ("rate_question", "other")
+# An issue id is an INTEGER column: a bigger number would be a database error on PostgreSQL, not a 404.
+IssueId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 def visible(session: SessionDep, user: User, issue_id: int) -> BillingIssue:
@@ -45,14 +44,6 @@ def visible(session: SessionDep, user: User, issue_id: int) -> BillingIssue:
     if issue is None or (user.role == "client" and issue.client_pk != user.client_pk):
         raise NotFound(f"no billing issue {issue_id}")
     return issue
-
-
-@contextmanager
-def as_caller(session: SessionDep) -> Iterator[None]:
-    """The issue log names its actor (`opened_by`, each history row's `actor`) from the audit context, not
-    from the session the API marks with its user: set it for the call, so the history says who did it."""
-    with audit.acting_as(audit.actor_of(session)):
-        yield
 
 
 def _one(session: SessionDep, issue: BillingIssue) -> dict[str, Any]:
@@ -82,7 +73,7 @@ def list_issues(session: SessionDep, user: Reader,
 
 
 @router.get("/issues/{issue_id}", summary="One billing issue with its history")
-def get_issue(issue_id: int, session: SessionDep, user: Reader) -> dict[str, Any]:
+def get_issue(issue_id: IssueId, session: SessionDep, user: Reader) -> dict[str, Any]:
     return _one(session, visible(session, user, issue_id))
 
 
@@ -121,10 +112,9 @@ def _client_links(session: SessionDep, user: User, body: OpenIn) -> OpenIn:
 def open_issue(body: OpenIn, session: SessionDep, user: Opener) -> dict[str, Any]:
     if user.role == "client":
         body = _client_links(session, user, body)
-    with as_caller(session):
-        issue = issues.open_issue(session, kind=body.kind, title=body.title, description=body.description,
-                                  client=body.client, contract=body.contract, invoice=body.invoice,
-                                  severity=body.severity, owner=body.owner, due=body.due)
+    issue = issues.open_issue(session, kind=body.kind, title=body.title, description=body.description,
+                              client=body.client, contract=body.contract, invoice=body.invoice,
+                              severity=body.severity, owner=body.owner, due=body.due)
     return _one(session, issue)
 
 
@@ -137,10 +127,9 @@ class UpdateIn(BaseModel):
 
 
 @router.post("/issues/{issue_id}/update", summary="Record progress on an issue")
-def update_issue(issue_id: int, body: UpdateIn, session: SessionDep, _user: Writer) -> dict[str, Any]:
-    with as_caller(session):
-        issue = issues.update(session, issue_id, note=body.note, status=body.status, owner=body.owner,
-                              due=body.due, severity=body.severity)
+def update_issue(issue_id: IssueId, body: UpdateIn, session: SessionDep, _user: Writer) -> dict[str, Any]:
+    issue = issues.update(session, issue_id, note=body.note, status=body.status, owner=body.owner,
+                          due=body.due, severity=body.severity)
     return _one(session, issue)
 
 
@@ -151,10 +140,9 @@ class ResolveIn(BaseModel):
 
 
 @router.post("/issues/{issue_id}/resolve", summary="Settle an issue, saying how")
-def resolve_issue(issue_id: int, body: ResolveIn, session: SessionDep, _user: Writer) -> dict[str, Any]:
-    with as_caller(session):
-        issue = issues.resolve(session, issue_id, resolution=body.resolution, credit_note=body.credit_note,
-                               new_invoice=body.new_invoice)
+def resolve_issue(issue_id: IssueId, body: ResolveIn, session: SessionDep, _user: Writer) -> dict[str, Any]:
+    issue = issues.resolve(session, issue_id, resolution=body.resolution, credit_note=body.credit_note,
+                           new_invoice=body.new_invoice)
     return _one(session, issue)
 
 
@@ -163,9 +151,8 @@ class RejectIn(BaseModel):
 
 
 @router.post("/issues/{issue_id}/reject", summary="Close an issue as unfounded, saying why")
-def reject_issue(issue_id: int, body: RejectIn, session: SessionDep, _user: Writer) -> dict[str, Any]:
-    with as_caller(session):
-        issue = issues.reject(session, issue_id, resolution=body.resolution)
+def reject_issue(issue_id: IssueId, body: RejectIn, session: SessionDep, _user: Writer) -> dict[str, Any]:
+    issue = issues.reject(session, issue_id, resolution=body.resolution)
     return _one(session, issue)
 
 
@@ -180,7 +167,6 @@ class DisputeIn(BaseModel):
 @router.post("/invoices/{reference}/dispute", summary="Record the client's dispute of an issued invoice",
              status_code=201)
 def dispute_invoice(reference: str, body: DisputeIn, session: SessionDep, _user: Writer) -> dict[str, Any]:
-    with as_caller(session):
-        issue = issues.dispute(session, reference, reason=body.reason, severity=body.severity, owner=body.owner,
-                               due=body.due, title=body.title)
+    issue = issues.dispute(session, reference, reason=body.reason, severity=body.severity, owner=body.owner,
+                           due=body.due, title=body.title)
     return _one(session, issue)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
-from billpact.api.deps import BILLING, READ, SessionDep, allow
+from billpact.api.deps import BILLING, READ, Day, DayQuery, SessionDep, allow
 from billpact.errors import NotFound
 from billpact.payments import service as payments
 from billpact.payments import views as payment_views
@@ -23,7 +22,7 @@ class PaymentIn(BaseModel):
     client: str = Field(min_length=1, max_length=100)
     amount: Decimal = Field(gt=0, max_digits=18, decimal_places=4)
     invoice: str | None = Field(None, max_length=100)
-    date: dt.date | None = None
+    date: Day | None = None
     reference: str | None = Field(None, max_length=500)
     currency: str | None = Field(None, pattern="^[A-Z]{3}$")
 
@@ -43,7 +42,7 @@ def list_payments(session: SessionDep, _user: Annotated[User, Depends(allow(*REA
 
 @router.get("/clients/{client}/statement", summary="A client's statement")
 def client_statement(client: str, session: SessionDep, user: Annotated[User, Depends(allow(*READ, "client"))],
-                     as_of: dt.date | None = None) -> dict[str, Any]:
+                     as_of: DayQuery = None) -> dict[str, Any]:
     from billpact.clients import repository as clients
 
     found = clients.by_code(session, client)
