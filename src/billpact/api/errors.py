@@ -62,9 +62,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(DataError)
     async def out_of_range(_request: Request, exc: DataError) -> JSONResponse:
-        # A value the database cannot hold (a number too large for its column, say): the input's fault.
-        return JSONResponse(_body("a value is out of range for the database", [str(exc.orig).splitlines()[0]]),
-                            status_code=422)
+        # A value the database cannot hold (an id past its INTEGER, a NUL in a PostgreSQL string): bad input.
+        return JSONResponse(_body("a value the database cannot hold (out of range, or a NUL character)",
+                                  [str(exc.orig).splitlines()[0]]), status_code=422)
 
     @app.exception_handler(OverflowError)
     async def overflow(_request: Request, exc: OverflowError) -> JSONResponse:

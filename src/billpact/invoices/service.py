@@ -65,8 +65,8 @@ def listing(session: Session, *, client: str | None = None, contract: str | None
 def find(session: Session, reference: str) -> Invoice:
     """An invoice by number, or a draft by its id."""
     invoice = session.scalar(select(Invoice).where(Invoice.number == reference))
-    if invoice is None and reference.isdigit():
-        invoice = session.get(Invoice, int(reference))
+    if invoice is None and reference.isascii() and reference.isdigit() and int(reference) < 2**31:
+        invoice = session.get(Invoice, int(reference))  # a draft's id (pk columns are 32-bit on PostgreSQL)
     if invoice is None or invoice.is_hold:
         raise NotFound(f"no invoice {reference!r} (give an invoice number, or a draft's id)")
     return invoice

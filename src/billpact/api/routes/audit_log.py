@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel
 
 from billpact.api.deps import SessionDep, allow
 from billpact.audit import service as audit
@@ -12,6 +13,12 @@ from billpact.users.models import User
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 Admin = Annotated[User, Depends(allow("admin"))]
+
+
+class Verdict(BaseModel):
+    records: int
+    intact: bool
+    problems: list[str]
 
 
 @router.get("", summary="Change history")
@@ -23,6 +30,6 @@ def history(session: SessionDep, _user: Admin, entity: str | None = None, id: st
 
 
 @router.get("/verify", summary="Verify the hash chain")
-def verify(session: SessionDep, _user: Admin) -> dict[str, Any]:
+def verify(session: SessionDep, _user: Admin) -> Verdict:
     verdict = audit.verify(session)
-    return {"records": verdict.records, "intact": verdict.intact, "problems": verdict.problems}
+    return Verdict(records=verdict.records, intact=verdict.intact, problems=list(verdict.problems))

@@ -22,13 +22,14 @@ from billpact.users.models import User
 
 router = APIRouter(prefix="/invoices", tags=["invoices"])
 Reader = Annotated[User, Depends(allow(*READ, "client"))]
-MAX_DRAFT_ID = 2**63 - 1   # the largest row id either database holds
+MAX_DRAFT_ID = 2**31 - 1   # the largest id both databases hold (PostgreSQL: INTEGER)
 
 
 def reference_path(reference: Annotated[str, Path(min_length=1, max_length=100,
                                                   description="An invoice number, or a draft's id")]) -> str:
     """The reference, refused as not found when it cannot name an invoice: a draft id must be ASCII
-    digits within the databases' integers (`²` or a 30-digit id answered 500 before)."""
+    digits within the databases' integers (`²` or a 30-digit id answered 500 before; an id past 32 bits,
+    a database error on PostgreSQL)."""
     if reference.isdigit() and not (reference.isascii() and int(reference) <= MAX_DRAFT_ID):
         raise NotFound(f"no invoice {reference!r} (give an invoice number, or a draft's id)")
     return reference
