@@ -14,9 +14,11 @@ from fastapi import APIRouter, Depends, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import func, select
+from starlette.middleware.sessions import SessionMiddleware
 
 from billpact.api.deps import BILLING, SessionDep
 from billpact.api.routes.invoices import visible
+from billpact.clients.models import Client
 from billpact.errors import DomainError
 from billpact.invoices import explain as explaining
 from billpact.invoices import lifecycle
@@ -93,8 +95,6 @@ def dashboard(request: Request, session: SessionDep, user: PageUser) -> HTMLResp
 def invoice_list(request: Request, session: SessionDep, user: PageUser, status: str | None = None,
                  client: str | None = None) -> HTMLResponse:
     if user.role == "client":
-        from billpact.clients.models import Client
-
         client = session.get_one(Client, user.client_pk).code
     if status is not None and status not in invoices.STATUSES:
         status = None
@@ -135,8 +135,6 @@ def invoice_action(request: Request, reference: str, action: str, session: Sessi
 
 def install(app: FastAPI, secret: str) -> None:
     """Mount the pages: signed session cookies, and unsigned visitors sent to the sign-in page."""
-    from starlette.middleware.sessions import SessionMiddleware
-
     app.add_middleware(SessionMiddleware, secret_key=secret, same_site="lax", https_only=False,
                        max_age=8 * 3600)
 

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from billpact.api.deps import BILLING, READ, Day, SessionDep, allow
 from billpact.api.pages import Page, page
 from billpact.clients.models import Client
+from billpact.config import smtp_settings
 from billpact.credit_notes import service as credit_notes
 from billpact.errors import NotFound
 from billpact.invoices import explain as explaining
@@ -96,8 +97,6 @@ class SendIn(BaseModel):
 @router.post("/{reference}/send", summary="Mark sent (and email)")
 def send(reference: Reference, body: SendIn, session: SessionDep,
          _user: Annotated[User, Depends(allow(*BILLING))]) -> list[dict[str, Any]]:
-    from billpact.config import smtp_settings
-
     sender = smtp_settings().sender if body.email else None
     return _moved(session, lifecycle.send(session, [invoices.find(session, reference)], email=body.email,
                                           sender=sender))

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
 from billpact.api.deps import BILLING, READ, Day, DayQuery, SessionDep, allow
+from billpact.clients import repository as clients
 from billpact.errors import NotFound
 from billpact.payments import service as payments
 from billpact.payments import views as payment_views
@@ -43,8 +44,6 @@ def list_payments(session: SessionDep, _user: Annotated[User, Depends(allow(*REA
 @router.get("/clients/{client}/statement", summary="A client's statement")
 def client_statement(client: str, session: SessionDep, user: Annotated[User, Depends(allow(*READ, "client"))],
                      as_of: DayQuery = None) -> dict[str, Any]:
-    from billpact.clients import repository as clients
-
     found = clients.by_code(session, client)
     if user.role == "client" and found.pk != user.client_pk:
         raise NotFound(f"no client {client!r}")
