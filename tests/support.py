@@ -9,6 +9,16 @@ from typer.testing import CliRunner
 
 from billpact.cli.main import app
 
+# A second client (BETA, contract C-9, 2 hours in January) beside an example's ACME: for isolation tests.
+SECOND_CLIENT = """
+clients:
+  - {id: BETA, name: Beta Corp, currency: USD, payment_terms: net30, tax_rate: "0"}
+contracts:
+  - {id: C-9, client: BETA, start: 2026-01-01, cycle: monthly, terms: [{kind: time, rates: {engineer: "100.00"}}]}
+time:
+  - {contract: C-9, date: 2026-01-05, person: zed, role: engineer, hours: 2}
+"""
+
 
 def run(db: str, *args: str, code: int = 0) -> Any:
     """Run a command on `db`; assert its exit code; the parsed JSON when --json was given."""

@@ -12,17 +12,9 @@ from billpact.api.app import create_app
 from billpact.db.session import make_engine, transaction
 from billpact.users import service as users
 from tests.conftest import EXAMPLES
-from tests.support import run
+from tests.support import SECOND_CLIENT, run
 
 ROLES = ("admin", "billing", "approver", "project_manager", "viewer", "client")
-OTHER = """
-clients:
-  - {id: BETA, name: Beta Corp, currency: USD, payment_terms: net30, tax_rate: "0"}
-contracts:
-  - {id: C-9, client: BETA, start: 2026-01-01, cycle: monthly, terms: [{kind: time, rates: {engineer: "100.00"}}]}
-time:
-  - {contract: C-9, date: 2026-01-05, person: zed, role: engineer, hours: 2}
-"""
 
 
 @pytest.fixture
@@ -31,7 +23,7 @@ def api(db: str, tmp_path: Any) -> Iterator[tuple[TestClient, dict[str, str]]]:
     and token per role (the client user belongs to ACME)."""
     run(db, "import", str(EXAMPLES / "tm-basic.yaml"))
     other = tmp_path / "beta.yaml"
-    other.write_text(OTHER)
+    other.write_text(SECOND_CLIENT)
     run(db, "import", str(other))
     run(db, "bill", "--through", "2026-01-31", "--issue")
     engine = make_engine(db)

@@ -13,23 +13,15 @@ from billpact.api.app import create_app
 from billpact.db.session import make_engine, transaction
 from billpact.users import service as users
 from tests.conftest import EXAMPLES
-from tests.support import run
+from tests.support import SECOND_CLIENT, run
 
 PASSWORD = "correct horse battery"
-BETA = """
-clients:
-  - {id: BETA, name: Beta Corp, currency: USD, payment_terms: net30, tax_rate: "0"}
-contracts:
-  - {id: C-9, client: BETA, start: 2026-01-01, cycle: monthly, terms: [{kind: time, rates: {engineer: "100.00"}}]}
-time:
-  - {contract: C-9, date: 2026-01-05, person: zed, role: engineer, hours: 2}
-"""
 
 
 @pytest.fixture
 def site(db: str, tmp_path: Path) -> Iterator[TestClient]:
     run(db, "import", str(EXAMPLES / "tm-basic.yaml"))
-    (tmp_path / "beta.yaml").write_text(BETA)
+    (tmp_path / "beta.yaml").write_text(SECOND_CLIENT)
     run(db, "import", str(tmp_path / "beta.yaml"))
     run(db, "bill", "--through", "2026-01-31", "--issue")
     run(db, "bill", "--through", "2026-02-28")
