@@ -76,7 +76,7 @@ def test_an_approver_approves_with_the_form_token_a_viewer_cannot(site: TestClie
 
 def test_a_client_user_sees_only_its_own_issued_invoices(site: TestClient) -> None:
     sign_in(site, "cat")
-    assert site.get("/").headers["location"] == "/invoices"
+    assert site.get("/").headers["location"] == "/portal"
     listing = site.get("/invoices").text
     assert "INV-000001" in listing and "BETA" not in listing and "draft" not in listing
     numbers = re.findall(r"INV-\d{6}", site.get("/invoices?client=BETA").text)

@@ -7,12 +7,10 @@ checked here on every page and action; client users see only their own client's 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI, Form, Request
+from fastapi import APIRouter, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
 from sqlalchemy import func, select
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -25,31 +23,14 @@ from billpact.invoices import lifecycle
 from billpact.invoices import service as invoices
 from billpact.invoices.models import Invoice
 from billpact.users import service as users
-from billpact.users.models import User
-from billpact.web.session import csrf_ok, csrf_token, signed_in
+from billpact.web import billing, contracts, imports, issues, payments, portal
+from billpact.web import users as users_pages
+from billpact.web.rendering import PageUser, Refused, SignIn, render
+from billpact.web.session import csrf_ok
 
 router = APIRouter(include_in_schema=False)
-templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))
 MOVES = {"approve": ("admin", "approver"), "issue": BILLING}
-
-
-class SignIn(Exception):
-    """Not signed in: go to the sign-in page."""
-
-
-def page_user(request: Request, session: SessionDep) -> User:
-    user = signed_in(request, session)
-    if user is None:
-        raise SignIn
-    return user
-
-
-PageUser = Annotated[User, Depends(page_user)]
-
-
-def render(request: Request, name: str, user: User | None, code: int = 200, **context: Any) -> HTMLResponse:
-    return templates.TemplateResponse(request, name, {"user": user, "csrf": csrf_token(request), **context},
-                                      status_code=code)
+SECTIONS = (contracts, billing, imports, payments, issues, users_pages, portal)   # each module's pages
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -80,7 +61,7 @@ def logout(request: Request, csrf: Annotated[str, Form()] = "") -> Response:
 @router.get("/", response_class=HTMLResponse)
 def dashboard(request: Request, session: SessionDep, user: PageUser) -> HTMLResponse:
     if user.role == "client":
-        return RedirectResponse("/invoices", status_code=303)  # type: ignore[return-value]
+        return RedirectResponse("/portal", status_code=303)  # type: ignore[return-value]
     today = datetime.now(UTC).date()
     drafts = session.scalar(select(func.count()).select_from(Invoice).where(
         Invoice.status == "draft", Invoice.is_hold.is_(False))) or 0
@@ -142,4 +123,10 @@ def install(app: FastAPI, secret: str) -> None:
     async def to_login(_request: Request, _exc: SignIn) -> Response:
         return RedirectResponse("/login", status_code=303)
 
+    @app.exception_handler(Refused)
+    async def refused(request: Request, exc: Refused) -> Response:
+        return render(request, "message.html", None, code=403, message=exc.message)
+
     app.include_router(router)
+    for section in SECTIONS:
+        app.include_router(section.router)
