@@ -10,6 +10,7 @@ import typer
 from billpact.cli.app import app
 from billpact.cli.common import DbOption, JsonOption, fail, out, print_json, unit_of_work
 from billpact.config import database_url
+from billpact.contracts import access
 from billpact.users import service as users
 
 user_app = typer.Typer(no_args_is_help=True, help="Users of the web application and the API, one role each.")
@@ -49,6 +50,27 @@ def user_list(as_json: JsonOption = False, db: DbOption = None) -> None:
         return
     for v in views:
         out.print(f"{v['username']:<20} {v['role']:<16} {'active' if v['active'] else 'inactive'}", markup=False)
+
+
+@user_app.command("assign")
+def user_assign(username: Annotated[str, typer.Argument(help="A project_manager user.")],
+                contracts: Annotated[list[str], typer.Argument(help="The contracts they manage.")],
+                remove: Annotated[bool, typer.Option("--remove", help="Take the contracts away instead.")] = False,
+                db: DbOption = None) -> None:
+    """Make a project manager the manager of contracts: they record events on them and read their billing."""
+    with unit_of_work(db) as session:
+        for code in contracts:
+            (access.unassign if remove else access.assign)(session, code, username)
+    out.print(f"{username} {'no longer manages' if remove else 'manages'} {', '.join(contracts)}", markup=False)
+
+
+@user_app.command("unlock")
+def user_unlock(username: Annotated[str, typer.Argument(help="The user whose sign-in is paused.")],
+                db: DbOption = None) -> None:
+    """Let a user sign in again at once after too many wrong passwords paused their sign-in."""
+    with unit_of_work(db) as session:
+        users.unlock(session, username)
+    out.print(f"{username} may sign in again", markup=False)
 
 
 @token_app.command("create")

@@ -26,6 +26,15 @@ class Contract(Base):
     closed_on: Mapped[date | None] = mapped_column(Date)
 
 
+class ContractManager(Base):
+    """A project manager of a contract: records its time, expenses, milestones and progress, reads its billing."""
+
+    __tablename__ = "contract_manager"
+
+    contract_pk: Mapped[int] = mapped_column(ForeignKey("contract.pk"), primary_key=True)
+    user_pk: Mapped[int] = mapped_column(ForeignKey("app_user.pk"), primary_key=True, index=True)
+
+
 class Amendment(Base):
     __tablename__ = "amendment"
 

@@ -3,7 +3,7 @@
 from billpact.audit.models import AuditHead, AuditRecord
 from billpact.billing.models import EntryLink
 from billpact.clients.models import Client
-from billpact.contracts.models import Amendment, Contract, ContractVersion
+from billpact.contracts.models import Amendment, Contract, ContractManager, ContractVersion
 from billpact.credit_notes.models import CreditNote, CreditNoteLine
 from billpact.db.base import Base
 from billpact.events.models import (
@@ -37,6 +37,7 @@ __all__ = [
     "Budget",
     "Client",
     "Contract",
+    "ContractManager",
     "ContractVersion",
     "CostRate",
     "CreditNote",

@@ -22,6 +22,8 @@ class User(Base):
     client_pk: Mapped[int | None] = mapped_column(ForeignKey("client.pk"))   # client users: whose portal
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")   # since the last success
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))       # sign-in paused until
 
 
 class ApiToken(Base):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -24,6 +24,8 @@ from billpact.users.models import ROLES, ApiToken, User
 _hasher = PasswordHasher()
 TOKEN_PREFIX = "bp_"  # noqa: S105 (a prefix that marks billpact tokens, not a secret)
 MIN_PASSWORD = 10
+LOCK_AFTER = 5                    # wrong passwords in a row pause a user's sign-in …
+LOCK_FOR = timedelta(minutes=15)  # … for this long (or until `billpact user unlock`)
 
 
 def add_user(session: Session, username: str, password: str, role: str, client: str | None = None) -> User:
@@ -52,16 +54,44 @@ def add_user(session: Session, username: str, password: str, role: str, client: 
 
 
 def check_password(session: Session, username: str, password: str) -> User | None:
-    """The active user with this password, or None (the same answer for a wrong name or password)."""
-    user = session.scalar(select(User).where(User.username == username, User.active.is_(True)))
-    if user is None:
+    """The active user with this password, or None (the same answer for a wrong name or password, and
+    for a paused sign-in, so answers tell an attacker nothing). After LOCK_AFTER wrong passwords in a
+    row a user's sign-in is paused for LOCK_FOR, even with the right password: guessing stays slow
+    whatever the number of processes, since the count is in the database."""
+    user = session.scalar(select(User).where(User.username == username, User.active.is_(True))
+                          .with_for_update())
+    now = datetime.now(UTC)
+    if user is None or (user.locked_until is not None and _aware(user.locked_until) > now):
         _hasher.hash(password)  # spend the same time as a real check: no user enumeration by timing
         return None
     try:
         _hasher.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
+        _failed(session, user, now)
         return None
+    user.failed_sign_ins, user.locked_until = 0, None
     return user
+
+
+def _failed(session: Session, user: User, now: datetime) -> None:
+    user.failed_sign_ins += 1
+    if user.failed_sign_ins >= LOCK_AFTER:
+        user.failed_sign_ins, user.locked_until = 0, now + LOCK_FOR
+        audit.record(session, "user", user.username, "sign_in_paused", None,
+                     {"until": user.locked_until.isoformat(), "after_failures": LOCK_AFTER})
+    session.flush()
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands timestamps back without their zone; they were stored in UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def unlock(session: Session, username: str) -> None:
+    user = find(session, username)
+    user.failed_sign_ins, user.locked_until = 0, None
+    session.flush()
+    audit.record(session, "user", username, "unlock")
 
 
 def create_token(session: Session, username: str, name: str) -> tuple[ApiToken, str]:

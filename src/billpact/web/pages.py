@@ -6,30 +6,35 @@ checked here on every page and action; client users see only their own client's 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Annotated
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated, cast
 
 from fastapi import APIRouter, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import func, select
+from sqlalchemy import select
 from starlette.middleware.sessions import SessionMiddleware
 
 from billpact.api.deps import BILLING, SessionDep
-from billpact.api.routes.invoices import visible
+from billpact.api.routes.invoices import shown, visible
 from billpact.clients.models import Client
+from billpact.contracts import access
+from billpact.contracts.models import Contract
+from billpact.core.calendar import ContractCalendar, Cycle
 from billpact.errors import DomainError
 from billpact.invoices import explain as explaining
 from billpact.invoices import lifecycle
 from billpact.invoices import service as invoices
-from billpact.invoices.models import Invoice
+from billpact.issue_log import service as issue_log
 from billpact.users import service as users
 from billpact.web import billing, contracts, imports, issues, payments, portal
 from billpact.web import users as users_pages
 from billpact.web.rendering import PageUser, Refused, SignIn, render
-from billpact.web.session import csrf_ok
+from billpact.web.session import SignInLimiter, csrf_ok
 
 router = APIRouter(include_in_schema=False)
 MOVES = {"approve": ("admin", "approver"), "issue": BILLING}
+OWED = ("issued", "sent", "partially_paid", "disputed")
+COMING = timedelta(days=14)
 SECTIONS = (contracts, billing, imports, payments, issues, users_pages, portal)   # each module's pages
 
 
@@ -43,9 +48,14 @@ def login(request: Request, session: SessionDep, username: Annotated[str, Form(m
           password: Annotated[str, Form(max_length=1000)], csrf: Annotated[str, Form()] = "") -> Response:
     if not csrf_ok(request, csrf):
         return render(request, "login.html", None, code=403, error="the form expired: try again")
+    limiter: SignInLimiter = request.app.state.sign_in_limiter
+    if not limiter.allow(request.client.host if request.client else "unknown"):
+        return render(request, "login.html", None, code=429, error="too many sign-in attempts: wait a minute")
     user = users.check_password(session, username, password)
     if user is None:
-        return render(request, "login.html", None, code=401, error="wrong user name or password")
+        return render(request, "login.html", None, code=401,
+                      error=f"wrong user name or password (after {users.LOCK_AFTER} wrong passwords in a row, "
+                            f"sign-in pauses for {users.LOCK_FOR.seconds // 60} minutes)")
     request.session.clear()
     request.session["user"] = user.pk
     return RedirectResponse("/", status_code=303)
@@ -60,16 +70,38 @@ def logout(request: Request, csrf: Annotated[str, Form()] = "") -> Response:
 
 @router.get("/", response_class=HTMLResponse)
 def dashboard(request: Request, session: SessionDep, user: PageUser) -> HTMLResponse:
+    """What needs attention today: drafts to review, approved invoices to issue, invoices overdue, billing
+    dates in the next two weeks and active issues — each within the user's contracts."""
     if user.role == "client":
         return RedirectResponse("/portal", status_code=303)  # type: ignore[return-value]
     today = datetime.now(UTC).date()
-    drafts = session.scalar(select(func.count()).select_from(Invoice).where(
-        Invoice.status == "draft", Invoice.is_hold.is_(False))) or 0
-    approved = session.scalar(select(func.count()).select_from(Invoice).where(Invoice.status == "approved")) or 0
-    overdue = [inv for inv in invoices.listing(session) if inv.status in ("issued", "sent", "partially_paid")
-               and inv.due_date < today]
-    return render(request, "dashboard.html", user, drafts=drafts, approved=approved,
-                  overdue=invoices.views(session, overdue[:50]), overdue_count=len(overdue), today=today)
+    mine = shown(session, user, invoices.listing(session))
+    drafts = sum(1 for inv in mine if inv.status == "draft" and not inv.is_hold)
+    approved = sum(1 for inv in mine if inv.status == "approved")
+    overdue = [inv for inv in mine if inv.status in OWED and inv.due_date < today]
+    scope = access.contract_scope(session, user)
+    active = [issue for issue in issue_log.listing(session, status="active")
+              if scope is None or issue.contract_pk in scope]
+    return render(request, "dashboard.html", user, drafts=drafts, approved=approved, today=today,
+                  overdue=invoices.views(session, overdue[:50]), overdue_count=len(overdue),
+                  coming=billing_dates(session, scope, today, today + COMING), issues=active[:20],
+                  issue_count=len(active))
+
+
+def billing_dates(session: SessionDep, scope: set[int] | None, first: date, last: date) -> list[tuple[date, list[str]]]:
+    """The billing dates in [first, last] of open contracts (the end of each period they run in), with
+    the contracts that bill on each."""
+    query = select(Contract).where(Contract.closed_on.is_(None), Contract.start <= last,
+                                   (Contract.end.is_(None)) | (Contract.end >= first)).order_by(Contract.code)
+    if scope is not None:
+        query = query.where(Contract.pk.in_(scope))
+    found: dict[date, list[str]] = {}
+    for contract in session.scalars(query):
+        dates = ContractCalendar(cast(Cycle, contract.cycle), contract.start, contract.end)
+        for period in dates.periods(first, last):
+            if first <= period.end <= last:
+                found.setdefault(period.end, []).append(contract.code)
+    return sorted(found.items())
 
 
 @router.get("/invoices", response_class=HTMLResponse)
@@ -79,8 +111,7 @@ def invoice_list(request: Request, session: SessionDep, user: PageUser, status: 
         client = session.get_one(Client, user.client_pk).code
     if status is not None and status not in invoices.STATUSES:
         status = None
-    found = [inv for inv in invoices.listing(session, client=client, status=status)
-             if user.role != "client" or inv.number is not None]
+    found = shown(session, user, invoices.listing(session, client=client, status=status))
     return render(request, "invoices.html", user, invoices=invoices.views(session, found[:500]), total=len(found),
                   status=status, statuses=invoices.STATUSES)
 
@@ -116,6 +147,7 @@ def invoice_action(request: Request, reference: str, action: str, session: Sessi
 
 def install(app: FastAPI, secret: str) -> None:
     """Mount the pages: signed session cookies, and unsigned visitors sent to the sign-in page."""
+    app.state.sign_in_limiter = SignInLimiter()
     app.add_middleware(SessionMiddleware, secret_key=secret, same_site="lax", https_only=False,
                        max_age=8 * 3600)
 

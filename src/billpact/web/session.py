@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import hmac
 import secrets
+import threading
+import time
+from collections import deque
 
 from fastapi import Request
 from sqlalchemy.orm import Session
@@ -36,3 +39,29 @@ def signed_in(request: Request, session: Session) -> User | None:
         return None
     session.info[audit.ACTOR] = f"user:{user.username}"
     return user
+
+
+class SignInLimiter:
+    """At most `limit` sign-in attempts per `window` seconds from one address, per process.
+
+    The per-user lockout (users.service) stops guessing one account's password; this stops one
+    address trying a few passwords on many accounts. It is in memory: behind several processes each
+    counts its own share, which still bounds the rate (and keeps the database out of it)."""
+
+    def __init__(self, limit: int = 20, window: float = 60.0) -> None:
+        self.limit, self.window = limit, window
+        self._attempts: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def allow(self, address: str) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            recent = self._attempts.setdefault(address, deque())
+            while recent and recent[0] <= now - self.window:
+                recent.popleft()
+            if len(recent) >= self.limit:
+                return False
+            recent.append(now)
+            if len(self._attempts) > 10_000:   # forget quiet addresses rather than grow without bound
+                self._attempts = {a: q for a, q in self._attempts.items() if q and q[-1] > now - self.window}
+            return True

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from billpact.api.deps import READ, SessionDep, allow
 from billpact.api.pages import Page, page
 from billpact.clients.models import Client
+from billpact.contracts import access
 from billpact.contracts.models import Amendment, Contract, ContractVersion
 from billpact.errors import NotFound
 from billpact.invoices.models import Invoice, InvoiceLine
@@ -26,10 +27,10 @@ Reader = Annotated[User, Depends(allow(*READ, "client"))]
 
 
 def visible(session: SessionDep, user: User, code: str) -> Contract:
-    """The contract, if this user may see it: a client user only its own client's (another's answers
-    exactly like a missing one, so codes never reveal other clients' contracts)."""
+    """The contract, if this user may see it: a client user only its own client's, a project manager
+    only those they manage (another's answers exactly like a missing one, so codes reveal nothing)."""
     contract = session.scalar(select(Contract).where(Contract.code == code))
-    if contract is None or (user.role == "client" and contract.client_pk != user.client_pk):
+    if contract is None or not access.in_scope(access.contract_scope(session, user), contract.pk):
         raise NotFound(f"no contract {code!r}")
     return contract
 
@@ -46,9 +47,10 @@ def list_contracts(session: SessionDep, user: Reader, client: str | None = None,
                    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
                    offset: Annotated[int, Query(ge=0)] = 0) -> Page:
     query = select(Contract, Client.code).join(Client, Client.pk == Contract.client_pk).order_by(Contract.code)
-    if user.role == "client":
-        query = query.where(Contract.client_pk == user.client_pk)   # a client filter cannot widen this
-    elif client is not None:
+    scope = access.contract_scope(session, user)
+    if scope is not None:
+        query = query.where(Contract.pk.in_(scope))   # a client filter cannot widen this
+    if client is not None and user.role != "client":
         query = query.where(Client.code == client)
     rows = session.execute(query).all()
     items = [_summary(contract, code) for contract, code in rows[offset:offset + limit]]

@@ -10,6 +10,7 @@ from billpact.api.deps import READ, SessionDep, allow
 from billpact.api.pages import Page, page
 from billpact.api.routes.invoices import visible as visible_invoice
 from billpact.clients.models import Client
+from billpact.contracts import access
 from billpact.credit_notes import service as credit_notes
 from billpact.credit_notes.models import CreditNote
 from billpact.errors import NotFound
@@ -25,7 +26,7 @@ def visible(session: SessionDep, user: User, number: str) -> CreditNote:
         note = credit_notes.find(session, number)
     except NotFound:
         note = None
-    if note is None or (user.role == "client" and note.client_pk != user.client_pk):
+    if note is None or not access.in_scope(access.contract_scope(session, user), note.contract_pk):
         raise NotFound(f"no credit note {number!r}")
     return note
 
@@ -39,7 +40,9 @@ def list_credit_notes(session: SessionDep, user: Reader, client: str | None = No
         client = session.get_one(Client, user.client_pk).code
         if invoice is not None:
             visible_invoice(session, user, invoice)   # another client's invoice: 404, as if unknown
-    found = credit_notes.listing(session, client=client, contract=contract, invoice=invoice)
+    scope = access.contract_scope(session, user)
+    found = [note for note in credit_notes.listing(session, client=client, contract=contract, invoice=invoice)
+             if access.in_scope(scope, note.contract_pk)]
     return page(credit_notes.views(session, found[offset:offset + limit]), len(found), limit, offset)
 
 

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
 from billpact.api.deps import SessionDep, allow
+from billpact.contracts import access
 from billpact.errors import InvalidInput
 from billpact.importing import service as importing
 from billpact.users.models import User
@@ -41,10 +42,11 @@ class EventsIn(BaseModel):
 
 @router.post("", summary="Load events (bulk time entries and more)", status_code=201)
 def post_events(body: EventsIn, session: SessionDep,
-                _user: Annotated[User, Depends(allow(*WRITERS))]) -> dict[str, Any]:
+                user: Annotated[User, Depends(allow(*WRITERS))]) -> dict[str, Any]:
     document = body.model_dump(exclude_unset=True)
     total = sum(len(records) for records in document.values())
     if total > MAX_RECORDS:
         raise InvalidInput([f"body: {total} records, at most {MAX_RECORDS} per request"], "events")
+    access.check_records(session, user, document)
     summary = importing.import_document(session, document)
     return {"counts": {key: count for key, count in summary.counts.items() if count}}

@@ -13,6 +13,7 @@ from billpact.api.deps import BILLING, READ, Day, SessionDep, allow
 from billpact.api.pages import Page, page
 from billpact.clients.models import Client
 from billpact.config import smtp_settings
+from billpact.contracts import access
 from billpact.credit_notes import service as credit_notes
 from billpact.errors import NotFound
 from billpact.invoices import explain as explaining
@@ -40,12 +41,20 @@ Reference = Annotated[str, Depends(reference_path)]
 
 
 def visible(session: SessionDep, user: User, reference: str) -> Invoice:
-    """The invoice, if this user may see it: a client user only its own client's (others: not found,
-    so an id never tells whether another client's invoice exists)."""
+    """The invoice, if this user may see it: a client user only its own client's issued ones, a project
+    manager only their contracts' (others: not found, so an id never tells whether another's exists)."""
     invoice = invoices.find(session, reference)
-    if user.role == "client" and (invoice.client_pk != user.client_pk or invoice.number is None):
+    hidden = user.role == "client" and (invoice.client_pk != user.client_pk or invoice.number is None)
+    if hidden or not access.in_scope(access.contract_scope(session, user), invoice.contract_pk):
         raise NotFound(f"no invoice {reference!r} (give an invoice number, or a draft's id)")
     return invoice
+
+
+def shown(session: SessionDep, user: User, found: list[Invoice]) -> list[Invoice]:
+    """The invoices of `found` this user may see (as `visible` decides for one)."""
+    scope = access.contract_scope(session, user)
+    return [inv for inv in found if access.in_scope(scope, inv.contract_pk)
+            and (user.role != "client" or inv.number is not None)]
 
 
 @router.get("", summary="List invoices")
@@ -55,8 +64,7 @@ def list_invoices(session: SessionDep, user: Reader, client: str | None = None, 
                   offset: Annotated[int, Query(ge=0)] = 0) -> Page:
     if user.role == "client":
         client = session.get_one(Client, user.client_pk).code
-    found = [inv for inv in invoices.listing(session, client=client, contract=contract, status=status)
-             if user.role != "client" or inv.number is not None]
+    found = shown(session, user, invoices.listing(session, client=client, contract=contract, status=status))
     return page(invoices.views(session, found[offset:offset + limit]), len(found), limit, offset)
 
 
