@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from typing import Any
 
 from typer.testing import CliRunner
@@ -25,3 +26,10 @@ def run(db: str, *args: str, code: int = 0) -> Any:
     result = CliRunner().invoke(app, [*args, "--db", db])
     assert result.exit_code == code, (args, result.output, result.exception)
     return json.loads(result.stdout) if "--json" in args and code == 0 else result
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on now, for a server a test starts."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

@@ -6,8 +6,10 @@ from __future__ import annotations
 import random
 from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
+import yaml
 from rich.table import Table
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
@@ -125,6 +127,12 @@ def document(start: date = date(2026, 1, 1), months: int = 6, seed: int = 2026) 
                 doc["progress"].append({"contract": "C-400", "date": str(report_day), "item": item,
                                         "percent": f"{progress[item] / 100:.2f}"})
     return doc
+
+
+def write_document(path: Path) -> None:
+    path.write_text("# The billpact demo firm (`billpact demo --write`): load it with `billpact import`.\n"
+                    + yaml.safe_dump(document(), sort_keys=False, allow_unicode=True), encoding="utf-8")
+    out.print(f"wrote {path}", markup=False)
 
 
 def _after_billing(session: Session) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -14,7 +13,7 @@ from typer.testing import CliRunner
 
 from billpact.cli.main import app
 from tests.conftest import EXAMPLES
-from tests.support import run
+from tests.support import free_port, run
 
 
 def add_user(db: str, *args: str, password: str = "correct horse battery", code: int = 0) -> str:
@@ -38,12 +37,6 @@ def test_users_and_tokens_from_the_command_line(db: str) -> None:
     run(db, "token", "revoke", str(made["id"]))
     assert "already revoked" in run(db, "token", "revoke", str(made["id"]), code=1).stderr
     assert [u["username"] for u in run(db, "user", "list", "--json")] == ["ann"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def test_serve_answers_over_http(db: str, tmp_path: Path) -> None:

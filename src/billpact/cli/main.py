@@ -248,10 +248,16 @@ def schema() -> None:
 def demo(db: DbOption = None,
          through: Annotated[str, typer.Option(help="Bill the demo up to this date.")] = "2026-06-30",
          reset: Annotated[bool, typer.Option("--reset", help="Drop everything in the database first.")] = False,
+         write: Annotated[Path | None, typer.Option(
+             "--write", help="Only write the demo's import file (YAML) here, for `billpact import` or the web "
+                             "page; touch no database.")] = None,
          as_json: JsonOption = False) -> None:
     """Create a realistic demo database and bill it (the same demo every time)."""
-    from billpact.demo import run_demo
+    from billpact.demo import run_demo, write_document
 
+    if write is not None:
+        write_document(write)
+        return
     run_demo(db, parse_date(through, "--through"), reset, as_json)
 
 
