@@ -83,3 +83,11 @@ def test_a_client_user_sees_only_its_own_issued_invoices(site: TestClient) -> No
     assert set(numbers) == {"INV-000001"}
     assert site.get("/invoices/INV-000002").status_code == 404   # BETA's
     assert site.get("/invoices/INV-000001").status_code == 200
+
+
+def test_a_move_the_lifecycle_refuses_shows_why(site: TestClient) -> None:
+    sign_in(site, "ann")
+    page = site.get("/invoices/INV-000001").text
+    refused = site.post("/invoices/INV-000001/approve", data={"csrf": csrf(page)})
+    assert refused.status_code == 409 and "issued" in refused.text
+    assert "<small>issued</small>" in site.get("/invoices/INV-000001").text

@@ -137,10 +137,11 @@ def invoice_action(request: Request, reference: str, action: str, session: Sessi
     if action not in MOVES or user.role not in MOVES[action]:
         return render(request, "message.html", user, code=403, message=f"your role may not {action} invoices")
     try:
-        invoice = invoices.find(session, reference)
-        moved = lifecycle.approve(session, [invoice]) if action == "approve" else lifecycle.issue(session, [invoice])
+        with session.begin_nested():   # a refusal undoes the move only: the request's session stays usable
+            invoice = invoices.find(session, reference)
+            moved = (lifecycle.approve(session, [invoice]) if action == "approve"
+                     else lifecycle.issue(session, [invoice]))
     except DomainError as exc:
-        session.rollback()
         return render(request, "message.html", user, code=exc.http_status, message=exc.message)
     return RedirectResponse(f"/invoices/{moved[0].number or moved[0].pk}", status_code=303)
 

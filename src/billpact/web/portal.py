@@ -1,7 +1,105 @@
-"""Web pages: portal (in progress)."""
+"""The client portal: a client user's own account — statement, aging, billings to come, what each
+contract has billed against its value, its invoices — and asking the billing team a question.
+
+Everything is read for the signed-in user's own client only (never from a form or query value), and
+a question goes through the API's client path (`_client_links`), so it may link only the client's own
+issued invoices: another client's invoice number is "not found" and nothing is created.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from decimal import Decimal
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from billpact.api.deps import SessionDep
+from billpact.api.routes.contracts import _billed
+from billpact.api.routes.issues import OpenIn, _client_links
+from billpact.billing import repository as billing_repo
+from billpact.clients.models import Client
+from billpact.contracts.models import Contract
+from billpact.errors import DomainError
+from billpact.invoices import service as invoices
+from billpact.issue_log import service as issues
+from billpact.issue_log import views as issue_views
+from billpact.issue_log.models import BillingIssue
+from billpact.payments import service as payments
+from billpact.payments.statement import statement, statement_json
+from billpact.users.models import User
+from billpact.web.payments import problems_of
+from billpact.web.rendering import SECTIONS, PageUser, check_form, render, require
 
 router = APIRouter(include_in_schema=False)
+CLIENTS = SECTIONS["/portal"]
+QUESTION_KIND = "other"   # one of the API's CLIENT_KINDS; the billing team re-triages it
+
+
+def _contracts(session: Session, client_pk: int) -> list[dict[str, Any]]:
+    """Per contract: its value (as last amended; else its not-to-exceed cap), billed to date as the
+    contract API counts it (issued invoices' lines, before tax and credit notes) and what remains."""
+    rows = list(session.scalars(select(Contract).where(Contract.client_pk == client_pk).order_by(Contract.code)))
+    if not rows:
+        return []   # never ask billing_repo.contracts for no codes: that means every client's contracts
+    terms = {s.pk: s.core.versions[-1] for s in billing_repo.contracts(session, [c.code for c in rows])}
+    out = []
+    for contract in rows:
+        latest = terms[contract.pk]
+        value = latest.value if latest.value is not None else (latest.cap.amount if latest.cap else None)
+        billed = sum((Decimal(v) for v in _billed(session, contract).values()), Decimal(0))
+        out.append({"code": contract.code, "title": contract.title, "currency": contract.currency,
+                    "value": value, "billed": billed, "remaining": value - billed if value is not None else None,
+                    "closed_on": contract.closed_on})
+    return out
+
+
+def _askers(session: Session, client_pk: int) -> set[str]:
+    """Who of this client may have asked (the audit actors of its users): staff's own issues about the
+    client are the billing team's working notes, not the client's questions."""
+    names = session.scalars(select(User.username).where(User.client_pk == client_pk))
+    return {f"user:{name}" for name in names}
+
+
+def _page(request: Request, session: Session, user: User, code: int = 200, **context: Any) -> HTMLResponse:
+    client = session.get_one(Client, user.client_pk)
+    issued = [inv for inv in invoices.listing(session, client=client.code) if inv.number is not None]
+    askers = _askers(session, client.pk)
+    questions = [q for q in issues.listing(session, client=client.code, status="active") if q.opened_by in askers]
+    return render(request, "portal.html", user, code, client=client,
+                  statement=statement_json(statement(session, client.code, payments.today())),
+                  contracts=_contracts(session, client.pk), invoices=invoices.views(session, issued[::-1]),
+                  numbers=[inv.number for inv in issued], questions=issue_views.issues_json(session, questions),
+                  form=context.pop("form", {}), **context)
+
+
+@router.get("/portal", response_class=HTMLResponse)
+def portal(request: Request, session: SessionDep, user: PageUser, sent: int | None = None) -> HTMLResponse:
+    require(user, CLIENTS, "open the client portal")
+    return _page(request, session, user, sent=sent)
+
+
+def _question(session: Session, user: User, question: str, invoice: str | None) -> BillingIssue:
+    """Open the question as the API opens a client's: its own client, only links it may see."""
+    if not question.strip():
+        raise DomainError("your question: write what you would like to know")
+    body = _client_links(session, user, OpenIn(kind=QUESTION_KIND, title=issues._headline(question.strip()),
+                                               description=question, invoice=invoice))
+    return issues.open_issue(session, kind=body.kind, title=body.title, description=body.description,
+                             client=body.client, contract=body.contract, invoice=body.invoice)
+
+
+@router.post("/portal/questions")
+def ask(request: Request, session: SessionDep, user: PageUser, question: Annotated[str, Form(max_length=10_000)] = "",
+        invoice: Annotated[str, Form(max_length=100)] = "", csrf: Annotated[str, Form()] = "") -> Response:
+    check_form(request, csrf)
+    require(user, CLIENTS, "ask billing questions here")
+    try:
+        with session.begin_nested():
+            issue = _question(session, user, question, invoice.strip() or None)
+    except DomainError as exc:
+        return _page(request, session, user, exc.http_status, problems=problems_of(exc),
+                     form={"question": question, "invoice": invoice})
+    return RedirectResponse(f"/portal?sent={issue.pk}", status_code=303)
