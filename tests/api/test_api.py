@@ -20,7 +20,7 @@ ROLES = ("admin", "billing", "approver", "project_manager", "viewer", "client")
 @pytest.fixture
 def api(db: str, tmp_path: Any) -> Iterator[tuple[TestClient, dict[str, str]]]:
     """tm-basic (client ACME) and a second client BETA, billed and issued through February; one user
-    and token per role (the client user belongs to ACME)."""
+    and token per role (the client user belongs to ACME, the project manager manages C-1)."""
     run(db, "import", str(EXAMPLES / "tm-basic.yaml"))
     other = tmp_path / "beta.yaml"
     other.write_text(SECOND_CLIENT)
@@ -34,6 +34,7 @@ def api(db: str, tmp_path: Any) -> Iterator[tuple[TestClient, dict[str, str]]]:
                            "ACME" if role == "client" else None)
             tokens[role] = users.create_token(session, f"{role}-user", "test")[1]
     engine.dispose()
+    run(db, "user", "assign", "project_manager-user", "C-1")   # ACME's contract; BETA's C-9 is not theirs
     app = create_app(db)
     with TestClient(app) as client:
         yield client, tokens

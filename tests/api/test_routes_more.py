@@ -150,3 +150,17 @@ def test_more_than_ten_thousand_records_in_one_request_are_refused(api: Api) -> 
     assert response.status_code == 422
     assert response.json()["problems"] == ["body: 11000 records, at most 10000 per request"]
     assert call(client, tokens["viewer"], "GET", "/api/v1/issues/99999999999").status_code == 422
+
+
+def test_a_client_reads_its_question_without_the_billing_teams_working_notes(api: Api) -> None:
+    client, tokens = api
+    asked = _open(client, tokens["client"], kind="rate_question", invoice="INV-000001")
+    call(client, tokens["billing"], "POST", f"/api/v1/issues/{asked['id']}/update",
+         {"note": "internal: the PM thinks the rate is right", "status": "investigating", "owner": "ann"})
+    staff = call(client, tokens["viewer"], "GET", f"/api/v1/issues/{asked['id']}").json()["history"][-1]
+    assert staff["note"].startswith("internal") and staff["actor"] == "user:billing-user"
+    theirs = call(client, tokens["client"], "GET", f"/api/v1/issues/{asked['id']}").json()
+    assert theirs["history"][0]["note"] == asked["history"][0]["note"]          # what the client wrote
+    assert theirs["history"][-1]["note"] is None and theirs["history"][-1]["actor"] == "billing team"
+    assert theirs["history"][-1]["changes"] == {"status": ["open", "investigating"]}
+    assert "internal" not in str(theirs)

@@ -16,6 +16,7 @@ from billpact.credit_notes.models import CreditNote
 from billpact.invoices.models import Invoice
 from billpact.issue_log.models import ACTIVE, BillingIssue, BillingIssueUpdate
 from billpact.issue_log.service import CHUNK, history
+from billpact.users.models import User
 
 
 class _Names:
@@ -122,8 +123,22 @@ def issues_json(session: Session, issues: Sequence[BillingIssue], as_of: date | 
     return [_issue(issue, names, as_of) for issue in issues]
 
 
-def issue_json(session: Session, issue: BillingIssue, as_of: date | None = None) -> dict[str, Any]:
-    """One issue with its history, oldest update first."""
+def issue_json(session: Session, issue: BillingIssue, as_of: date | None = None, *,
+               client_view: bool = False) -> dict[str, Any]:
+    """One issue with its history, oldest update first. In the client's view, the billing team's working
+    notes stay internal: their updates show only the status they moved to, signed "billing team" (what
+    the client wrote, and the opening, resolution and links, are shown whole)."""
     updates = history(session, issue)
     names = _Names(session, [issue], updates)
-    return {**_issue(issue, names, as_of), "history": [_update(u, names) for u in updates]}
+    shown = [_update(u, names) for u in updates]
+    if client_view:
+        theirs = {f"user:{name}" for name in session.scalars(
+            select(User.username).where(User.role == "client", User.client_pk == issue.client_pk))}
+        shown = [entry if entry["action"] != "update" or entry["actor"] in theirs else _internal(entry)
+                 for entry in shown]
+    return {**_issue(issue, names, as_of), "history": shown}
+
+
+def _internal(entry: dict[str, Any]) -> dict[str, Any]:
+    status = {"status": entry["changes"]["status"]} if "status" in entry["changes"] else {}
+    return {**entry, "actor": "billing team", "note": None, "changes": status}

@@ -46,8 +46,8 @@ def visible(session: SessionDep, user: User, issue_id: int) -> BillingIssue:
     return issue
 
 
-def _one(session: SessionDep, issue: BillingIssue) -> dict[str, Any]:
-    return views.issue_json(session, issue, dt.date.today())
+def _one(session: SessionDep, issue: BillingIssue, user: User | None = None) -> dict[str, Any]:
+    return views.issue_json(session, issue, dt.date.today(), client_view=user is not None and user.role == "client")
 
 
 @router.get("/issues", summary="List billing issues")
@@ -74,7 +74,7 @@ def list_issues(session: SessionDep, user: Reader,
 
 @router.get("/issues/{issue_id}", summary="One billing issue with its history")
 def get_issue(issue_id: IssueId, session: SessionDep, user: Reader) -> dict[str, Any]:
-    return _one(session, visible(session, user, issue_id))
+    return _one(session, visible(session, user, issue_id), user)
 
 
 class OpenIn(BaseModel):
@@ -115,7 +115,7 @@ def open_issue(body: OpenIn, session: SessionDep, user: Opener) -> dict[str, Any
     issue = issues.open_issue(session, kind=body.kind, title=body.title, description=body.description,
                               client=body.client, contract=body.contract, invoice=body.invoice,
                               severity=body.severity, owner=body.owner, due=body.due)
-    return _one(session, issue)
+    return _one(session, issue, user)
 
 
 class UpdateIn(BaseModel):
