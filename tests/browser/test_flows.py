@@ -92,7 +92,7 @@ def sign_in(page: Page, url: str, name: str) -> None:
     page.goto(f"{url}/login")
     page.get_by_label("User name").fill(name)
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
 
 
 def snap(page: Page, shots: Path, name: str) -> None:
@@ -107,31 +107,31 @@ def test_the_billing_cycle_in_a_browser(site: tuple[str, Path], browser: Browser
 
     page.goto(f"{url}/import")
     page.get_by_label("Import file (YAML or JSON)").set_input_files(str(folder / "demo.yaml"))
-    page.get_by_role("button", name="Import").click()
-    expect(page.locator(".ok")).to_contain_text("Imported")
+    page.get_by_role("button", name="Import", exact=True).click()
+    expect(page.get_by_role("status")).to_contain_text("Imported")
     expect(page.locator("main")).to_contain_text("890")      # the demo's time entries
     snap(page, shots, "import")
 
     page.goto(f"{url}/billing")
     page.get_by_label("Bill through").fill("2026-01-31")
-    page.get_by_role("button", name="Preview").click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Preview")
+    page.get_by_role("button", name="Preview", exact=True).click()
+    expect(page.get_by_role("heading", level=2).first).to_contain_text("Preview")
     expect(page.locator("main")).to_contain_text("C-100")
     snap(page, shots, "billing-run-preview")
     page.goto(f"{url}/invoices?status=draft")
     expect(page.locator("main")).to_contain_text("None.")    # the preview created nothing
     page.goto(f"{url}/billing")
     page.get_by_label("Bill through").fill("2026-01-31")
-    page.get_by_role("button", name="Create drafts").click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Created")
+    page.get_by_role("button", name="Create drafts", exact=True).click()
+    expect(page.get_by_role("heading", level=2).first).to_contain_text("Created")
 
     page.goto(f"{url}/invoices?status=draft")
     snap(page, shots, "invoices")
     page.locator("tr", has_text="C-100").get_by_role("link").first.click()
     expect(page.locator("h1 small")).to_have_text("draft")
-    page.get_by_role("button", name="Approve").click()
+    page.get_by_role("button", name="Approve", exact=True).click()
     expect(page.locator("h1 small")).to_have_text("approved")
-    page.get_by_role("button", name="Issue").click()
+    page.get_by_role("button", name="Issue", exact=True).click()
     expect(page.locator("h1 small")).to_have_text("issued")
     number = re.search(r"INV-\d{6}", page.locator("h1").inner_text())
     assert number, page.locator("h1").inner_text()
@@ -143,7 +143,7 @@ def test_the_billing_cycle_in_a_browser(site: tuple[str, Path], browser: Browser
     page.get_by_label("Amount").fill(due)
     page.get_by_label("Invoice number (optional)").fill(number.group(0))
     page.get_by_label("Reference").fill("wire 4471")
-    page.get_by_role("button", name="Record payment").click()
+    page.get_by_role("button", name="Record payment", exact=True).click()
     expect(page.locator("main")).to_contain_text("wire 4471")
     snap(page, shots, "payments")
     page.goto(f"{url}/invoices/{number.group(0)}")

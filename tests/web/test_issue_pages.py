@@ -7,8 +7,7 @@ from fastapi.testclient import TestClient
 
 from billpact.issue_log import service as issues
 from billpact.issue_log.models import BillingIssue
-from tests.web.test_pages import csrf, site  # noqa: F401 (the fixture)
-from tests.web.test_payment_pages import as_user, count, staffed_site, using  # noqa: F401 (the fixture)
+from tests.web.support import as_user, count, csrf, using
 
 
 def opened(db: str, title: str = "Rate for bob looks wrong", **links: str) -> int:

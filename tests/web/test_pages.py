@@ -3,48 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
 
-from billpact.api.app import create_app
-from billpact.db.session import make_engine, transaction
-from billpact.users import service as users
-from tests.conftest import EXAMPLES
-from tests.support import SECOND_CLIENT, run
-
-PASSWORD = "correct horse battery"
-
-
-@pytest.fixture
-def site(db: str, tmp_path: Path) -> Iterator[TestClient]:
-    run(db, "import", str(EXAMPLES / "tm-basic.yaml"))
-    (tmp_path / "beta.yaml").write_text(SECOND_CLIENT)
-    run(db, "import", str(tmp_path / "beta.yaml"))
-    run(db, "bill", "--through", "2026-01-31", "--issue")
-    run(db, "bill", "--through", "2026-02-28")
-    engine = make_engine(db)
-    with transaction(engine) as session:
-        for name, role, client in (("ann", "approver", None), ("vic", "viewer", None), ("cat", "client", "ACME")):
-            users.add_user(session, name, PASSWORD, role, client)
-    engine.dispose()
-    app = create_app(db)
-    with TestClient(app, follow_redirects=False) as client:
-        yield client
-    app.state.engine.dispose()
-
-
-def csrf(page: str) -> str:
-    found = re.search(r'name="csrf" value="([^"]+)"', page)
-    assert found, page
-    return found.group(1)
-
-
-def sign_in(client: TestClient, name: str, password: str = PASSWORD) -> int:
-    token = csrf(client.get("/login").text)
-    return client.post("/login", data={"username": name, "password": password, "csrf": token}).status_code
+from tests.web.support import PASSWORD, csrf, sign_in
 
 
 def test_sign_in_needs_the_form_token_and_the_right_password(site: TestClient) -> None:

@@ -3,57 +3,13 @@ with the same service as `billpact pay`, and a refused or forged form records no
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
-
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
-from billpact.db.session import make_engine, transaction
 from billpact.events.models import Payment
 from billpact.invoices import service as invoices
 from billpact.payments import service as payments
-from billpact.users import service as users
-from tests.web.test_pages import PASSWORD, csrf, sign_in, site  # noqa: F401 (the fixture)
-
-# Beside the `site` users (ann approver, vic viewer, cat client of ACME): one of every other kind.
-MORE = (("ada", "admin", None), ("bill", "billing", None), ("pam", "project_manager", None), ("bea", "client", "BETA"))
-
-
-@pytest.fixture(name="web")
-def staffed_site(request: pytest.FixtureRequest, db: str) -> TestClient:
-    """`site` with every role signed up; `site` is looked up by name, and this fixture is named apart from
-    its function, so the modules importing both never shadow an imported name with an argument."""
-    pages: TestClient = request.getfixturevalue("site")
-    with using(db) as session:
-        for name, role, client in MORE:
-            users.add_user(session, name, PASSWORD, role, client)
-    return pages
-
-
-@contextmanager
-def using(db: str) -> Iterator[Session]:
-    """A committed unit of work on the test database, to arrange or check what the pages did."""
-    engine = make_engine(db)
-    try:
-        with transaction(engine) as session:
-            yield session
-    finally:
-        engine.dispose()
-
-
-def count(db: str, model: Any) -> int:
-    with using(db) as session:
-        return session.scalar(select(func.count()).select_from(model)) or 0
-
-
-def as_user(client: TestClient, name: str) -> TestClient:
-    client.cookies.clear()
-    assert sign_in(client, name) == 303
-    return client
+from tests.web.support import as_user, count, csrf, using
 
 
 def test_staff_read_payments_and_only_admin_and_billing_may_record(web: TestClient, db: str) -> None:

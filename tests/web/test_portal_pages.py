@@ -11,8 +11,7 @@ from billpact.invoices import service as invoices
 from billpact.issue_log import service as issues
 from billpact.issue_log.models import BillingIssue
 from billpact.payments import service as payments
-from tests.web.test_pages import csrf, site  # noqa: F401 (the fixture)
-from tests.web.test_payment_pages import as_user, count, staffed_site, using  # noqa: F401 (the fixture)
+from tests.web.support import as_user, count, csrf, using
 
 
 def test_a_client_sees_its_own_account_and_nobody_else_s(web: TestClient, db: str) -> None:

@@ -5,8 +5,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from billpact.users import service as users
-from tests.web.test_pages import csrf, sign_in, site  # noqa: F401 (the fixture)
-from tests.web.test_payment_pages import as_user, staffed_site, using  # noqa: F401 (the fixture)
+from tests.web.support import as_user, csrf, sign_in, using
 
 NEW_PASSWORD = "a long enough secret"
 

@@ -164,7 +164,7 @@ def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 def load_text(text: str, source: str) -> tuple[Any, list[Problem]]:
     """The file's data (a mapping), or None and the problems; `source` names the file in messages."""
     if len(text) > MAX_BYTES or (len(text) > MAX_BYTES // 4 and len(text.encode("utf-8")) > MAX_BYTES):
-        return None, [_too_large(source)]
+        return None, [too_large(source)]
     try:
         data = _parse(text)
     except _DuplicateJsonKey as exc:
@@ -211,9 +211,8 @@ def _kind(data: Any) -> str:
         type(data), type(data).__name__)
 
 
-def _too_large(source: str) -> Problem:
-    limit = MAX_BYTES // (1024 * 1024)
-    return Problem("", f"{source} is larger than {limit} MiB; split it into several imports")
+def too_large(source: str, limit: int = MAX_BYTES) -> Problem:
+    return Problem("", f"{source} is larger than {limit // (1024 * 1024)} MiB; split it into several imports")
 
 
 def load_file(path: str | Path) -> tuple[Any, list[Problem]]:
@@ -221,7 +220,7 @@ def load_file(path: str | Path) -> tuple[Any, list[Problem]]:
     file = Path(path)
     try:
         if file.stat().st_size > MAX_BYTES:
-            return None, [_too_large(str(file))]
+            return None, [too_large(str(file))]
         raw = file.read_bytes()
     except OSError as exc:
         return None, [Problem("", f"cannot read {file}: {exc.strerror or exc}")]

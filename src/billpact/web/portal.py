@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from billpact.api.deps import SessionDep
-from billpact.api.routes.contracts import _billed
+from billpact.api.routes.contracts import billed_to_date
 from billpact.api.routes.issues import OpenIn, _client_links
 from billpact.billing import repository as billing_repo
 from billpact.clients.models import Client
@@ -49,7 +49,7 @@ def _contracts(session: Session, client_pk: int) -> list[dict[str, Any]]:
     for contract in rows:
         latest = terms[contract.pk]
         value = latest.value if latest.value is not None else (latest.cap.amount if latest.cap else None)
-        billed = sum((Decimal(v) for v in _billed(session, contract).values()), Decimal(0))
+        billed = sum((Decimal(v) for v in billed_to_date(session, contract).values()), Decimal(0))
         out.append({"code": contract.code, "title": contract.title, "currency": contract.currency,
                     "value": value, "billed": billed, "remaining": value - billed if value is not None else None,
                     "closed_on": contract.closed_on})

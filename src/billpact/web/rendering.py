@@ -84,6 +84,10 @@ def money(amount: Decimal | str | None, currency: str = "") -> str:
     return f"{text} {currency}".strip()
 
 
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
 def render(request: Request, name: str, user: User | None, code: int = 200, **context: Any) -> HTMLResponse:
     navigation = [(href, label) for href, label in NAVIGATION if user is not None and user.role in SECTIONS[href]]
     return templates.TemplateResponse(
@@ -92,3 +96,4 @@ def render(request: Request, name: str, user: User | None, code: int = 200, **co
 
 
 templates.env.filters["money"] = money
+templates.env.filters["plural"] = plural

@@ -57,7 +57,7 @@ def list_contracts(session: SessionDep, user: Reader, client: str | None = None,
     return page(items, len(rows), limit, offset)
 
 
-def _billed(session: SessionDep, contract: Contract) -> dict[str, str]:
+def billed_to_date(session: SessionDep, contract: Contract) -> dict[str, str]:
     """Billed to date per line kind: the lines of the contract's numbered (issued) invoices, before
     credit notes — what the client has been invoiced, not what it still owes."""
     rows = session.execute(
@@ -86,5 +86,5 @@ def get_contract(code: str, session: SessionDep, user: Reader) -> dict[str, Any]
         "amendments": [{"effective": a.effective.isoformat(), "written": a.written} for a in amendments],
         "versions": [{"version": v.version_no, "valid_from": max(v.valid_from, contract.start).isoformat(),
                       "valid_until": v.valid_until.isoformat() if v.valid_until else None} for v in versions],
-        "billed_to_date": _billed(session, contract),
+        "billed_to_date": billed_to_date(session, contract),
     }
