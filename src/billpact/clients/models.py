@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Integer, String
+from sqlalchemy import JSON, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from billpact.db.base import Base, Fraction
@@ -20,3 +21,4 @@ class Client(Base):
     payment_terms: Mapped[str] = mapped_column(String(20))
     tax_rate: Mapped[Decimal] = mapped_column(Fraction())
     email: Mapped[str | None] = mapped_column(String(200))
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON)   # address, tax ids, endpoint, tax category

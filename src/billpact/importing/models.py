@@ -12,7 +12,9 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from billpact.parties.checks import compact_iban, is_country, is_iban
 
 Id = Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)]
 # Amounts, rates and hours are stored exactly to 4 decimal places, fractions to 6 (db/base.py).
@@ -34,20 +36,91 @@ class Record(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Organization(Record):
+def _country(code: str) -> str:
+    if not is_country(code):
+        raise ValueError(f"{code!r} is not an ISO 3166-1 country code (two letters, e.g. US, DE, GB)")
+    return code
+
+
+def _iban(text: str) -> str:
+    if not is_iban(text):
+        raise ValueError("not a valid IBAN (country, check digits and account number; the check digits fail)")
+    return compact_iban(text)
+
+
+Text = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+Country = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$"), AfterValidator(_country)]
+
+
+class Address(Record):
+    """A postal address, as e-invoices carry it (EN 16931 BG-5 / BG-8)."""
+
+    lines: list[Text] = Field(default_factory=list, max_length=3)   # street, building, floor …
+    city: Text | None = None
+    postcode: Annotated[str, StringConstraints(min_length=1, max_length=20, strip_whitespace=True)] | None = None
+    region: Text | None = None
+    country: Country
+
+
+class Endpoint(Record):
+    """An electronic address for e-invoices (Peppol BT-34 / BT-49): a scheme from the EAS code list
+    (`0088` GLN, `0192` Norwegian org. no., `9930` German VAT, `EM` e-mail, …) and the id in it."""
+
+    scheme: Annotated[str, StringConstraints(pattern=r"^([0-9]{4}|EM|AN|AQ|AS|AU)$")]
+    id: Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)]
+
+
+class Bank(Record):
+    """Where the client pays: printed on the invoice and put in e-invoices (BG-17)."""
+
+    iban: Annotated[str, AfterValidator(_iban)] | None = None
+    bic: Annotated[str, StringConstraints(pattern=r"^[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?$")] | None = None
+    account_name: Text | None = None
+    bank_name: Text | None = None
+    account_number: Annotated[str, StringConstraints(min_length=1, max_length=40)] | None = None
+    routing_number: Annotated[str, StringConstraints(min_length=1, max_length=40)] | None = None
+
+
+VatId = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}[A-Za-z0-9+*.\- ]{2,30}$")]
+
+
+class Party(Record):
+    """What invoices say about who sends and who receives them (optional; billpact's extension of
+    the spec's format: e-invoices need these, a plain PDF invoice prints what is there)."""
+
+    address: Address | None = None
+    vat_id: VatId | None = None                # with its country prefix: DE123456789
+    tax_id: Text | None = None                 # another tax registration (a US EIN, …)
+    legal_id: Text | None = None               # company registration number
+    endpoint: Endpoint | None = None
+    phone: Text | None = None
+
+
+class Organization(Party):
     name: str
     currency: Currency = "USD"
     invoice_series: str = "INV-{seq:06d}"
     credit_note_series: str = "CN-{seq:06d}"
+    email: str | None = None
+    bank: Bank | None = None
+    payment_note: Annotated[str, StringConstraints(max_length=500)] | None = None   # printed under the bank
 
 
-class Client(Record):
+TaxCategory = Literal["S", "Z", "E", "AE", "K", "G", "O"]
+
+
+class Client(Party):
     id: Id
     name: str
     currency: Currency
     payment_terms: PaymentTerms = "net30"
     tax_rate: Fraction = Decimal("0")
     email: str | None = None
+    # How its tax reads on e-invoices (EN 16931 VAT category): S standard (the default when tax_rate > 0),
+    # Z zero rated, E exempt (the default for untaxed lines), AE reverse charge, K intra-community,
+    # G export, O outside the scope of VAT. E, AE, K, G and O carry the reason the law gives.
+    tax_category: TaxCategory | None = None
+    tax_exemption_reason: Text | None = None
 
 
 class NotToExceed(Record):
@@ -144,6 +217,8 @@ class Contract(Record):
     value: Positive | None = None
     not_to_exceed: NotToExceed | None = None
     retainage: Retainage | None = None
+    purchase_order: Text | None = None      # the client's PO number, quoted on every invoice
+    buyer_reference: Text | None = None     # the reference the client asks invoices to carry (Peppol BT-10)
     terms: list[Term] = Field(min_length=1)
 
 

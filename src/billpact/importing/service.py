@@ -265,10 +265,22 @@ def _invoice_currency(session: Session, payment: m.Payment) -> str:
     return currency or ""
 
 
+def details(record: m.Party, model: type[m.Party]) -> dict[str, Any] | None:
+    """The party keys beyond the spec's own columns, as written (None when the file gives none)."""
+    extra = set(model.model_fields) - set(m.Party.model_fields) - _COLUMNS
+    keys = set(m.Party.model_fields) | extra
+    found = record.model_dump(mode="json", include=keys, exclude_none=True)
+    return found or None
+
+
+_COLUMNS = {"id", "name", "currency", "payment_terms", "tax_rate", "email", "invoice_series", "credit_note_series"}
+
+
 def _organization(session: Session, org: m.Organization) -> None:
     row = session.get(Organization, 1) or Organization(pk=1)
     row.name, row.currency = org.name, org.currency
     row.invoice_series, row.credit_note_series = org.invoice_series, org.credit_note_series
+    row.details = details(org, m.Organization)
     session.add(row)
 
 
@@ -280,6 +292,7 @@ def _clients(session: Session, doc: m.ImportFile, upsert: bool) -> dict[str, Cli
         row = found.get(c.id) or Client(code=c.id)
         row.name, row.currency, row.payment_terms = c.name, c.currency, c.payment_terms
         row.tax_rate, row.email = c.tax_rate, c.email
+        row.details = details(c, m.Client)
         session.add(row)
         found[c.id] = row
     session.flush()

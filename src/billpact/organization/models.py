@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Integer, String
+from typing import Any
+
+from sqlalchemy import JSON, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from billpact.db.base import Base
@@ -16,6 +18,7 @@ class Organization(Base):
     currency: Mapped[str] = mapped_column(String(3))
     invoice_series: Mapped[str] = mapped_column(String(100), default="INV-{seq:06d}")
     credit_note_series: Mapped[str] = mapped_column(String(100), default="CN-{seq:06d}")
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON)   # address, tax ids, endpoint, bank
 
 
 class SeriesCounter(Base):
