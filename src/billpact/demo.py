@@ -33,6 +33,35 @@ PEOPLE = {
     "project_manager": ["ines"],
 }
 
+# Party details, so the demo's invoices are complete e-invoices (Peppol BIS 3): a UK seller with a GB VAT
+# id, Companies House number, GLN electronic address and a (test) IBAN; clients in the countries of their
+# currencies. Every id is made up but well formed (GLN check digits, IBAN mod 97, VAT id shapes).
+ORGANIZATION_DETAILS: dict[str, Any] = {
+    "address": {"lines": ["12 Clerkenwell Road"], "city": "London", "postcode": "EC1M 5PQ", "country": "GB"},
+    "vat_id": "GB123456789", "legal_id": "09876543", "phone": "+44 20 7946 0123",
+    "email": "billing@prime-engineering.example", "endpoint": {"scheme": "0088", "id": "5790000435968"},
+    "bank": {"iban": "GB82WEST12345698765432", "bic": "NWBKGB2L", "account_name": "Prime Engineering Ltd",
+             "bank_name": "Westminster Bank"},
+}
+CLIENT_DETAILS: dict[str, dict[str, Any]] = {
+    "ACME": {"address": {"lines": ["400 Grid Avenue"], "city": "Springfield", "postcode": "62701", "region": "IL",
+                         "country": "US"},
+             "tax_id": "12-3456789", "endpoint": {"scheme": "0088", "id": "5400000000010"}},
+    "BUILD": {"address": {"lines": ["77 Harbor Drive", "Suite 300"], "city": "Houston", "postcode": "77002",
+                          "region": "TX", "country": "US"},
+              "tax_id": "98-7654321", "endpoint": {"scheme": "0088", "id": "5400000000027"}},
+    "GLOBEX": {"address": {"lines": ["Industriestraße 12"], "city": "Frankfurt am Main", "postcode": "60311",
+                           "country": "DE"},
+               "vat_id": "DE123456789", "legal_id": "HRB 123456",
+               "endpoint": {"scheme": "0088", "id": "5400000000034"}},
+    "HOOLI": {"address": {"lines": ["1 Canal Side", "Kings Cross"], "city": "London", "postcode": "N1C 4AG",
+                          "country": "GB"},
+              "vat_id": "GB987654321", "legal_id": "12345678", "endpoint": {"scheme": "0088", "id": "5400000000041"}},
+    "KAIJU": {"address": {"lines": ["2-1 Marunouchi"], "city": "Chiyoda-ku, Tokyo", "postcode": "100-0005",
+                          "country": "JP"},
+              "legal_id": "1010001000001", "endpoint": {"scheme": "0088", "id": "5400000000058"}},
+}
+
 
 def document(start: date = date(2026, 1, 1), months: int = 6, seed: int = 2026) -> dict[str, Any]:
     """The demo as an import document (the same every time for the same arguments)."""
@@ -40,21 +69,22 @@ def document(start: date = date(2026, 1, 1), months: int = 6, seed: int = 2026) 
     end = date(start.year + (start.month + months - 1) // 12, (start.month + months - 1) % 12 + 1, 1) - timedelta(1)
     rates = {"engineer": "150.00", "senior_engineer": "210.00", "drafter": "95.00", "project_manager": "180.00"}
     doc: dict[str, Any] = {
-        "organization": {"name": "Prime Engineering Ltd", "currency": "USD"},
+        "organization": {"name": "Prime Engineering Ltd", "currency": "USD", **ORGANIZATION_DETAILS},
         "clients": [
             {"id": "ACME", "name": "Acme Utilities", "currency": "USD", "payment_terms": "net30",
-             "tax_rate": "0.08", "email": "ap@acme.example"},
+             "tax_rate": "0.08", "email": "ap@acme.example", **CLIENT_DETAILS["ACME"]},
             {"id": "BUILD", "name": "Buildco Contractors", "currency": "USD", "payment_terms": "net45",
-             "tax_rate": "0"},
+             "tax_rate": "0", **CLIENT_DETAILS["BUILD"]},
             {"id": "GLOBEX", "name": "Globex GmbH", "currency": "EUR", "payment_terms": "due_on_receipt",
-             "tax_rate": "0.19"},
-            {"id": "HOOLI", "name": "Hooli UK Ltd", "currency": "GBP", "payment_terms": "eom30", "tax_rate": "0.20"},
+             "tax_rate": "0.19", **CLIENT_DETAILS["GLOBEX"]},
+            {"id": "HOOLI", "name": "Hooli UK Ltd", "currency": "GBP", "payment_terms": "eom30", "tax_rate": "0.20",
+             **CLIENT_DETAILS["HOOLI"]},
             {"id": "KAIJU", "name": "Kaiju Heavy Industries", "currency": "JPY", "payment_terms": "eom",
-             "tax_rate": "0.10"},
+             "tax_rate": "0.10", **CLIENT_DETAILS["KAIJU"]},
         ],
         "contracts": [
             {"id": "C-100", "client": "ACME", "title": "Substation design (T&M, capped)", "start": str(start),
-             "cycle": "monthly", "not_to_exceed": {"amount": "350000.00"},
+             "cycle": "monthly", "purchase_order": "PO-ACME-4471", "not_to_exceed": {"amount": "350000.00"},
              "terms": [{"kind": "time", "rates": rates, "overtime_multiplier": "1.5", "taxable": False},
                        {"kind": "expense", "markup": "0.10", "categories": ["travel", "lodging"]}]},
             {"id": "C-200", "client": "BUILD", "title": "Pump station (fixed fee, milestones, retainage)",
@@ -68,11 +98,12 @@ def document(start: date = date(2026, 1, 1), months: int = 6, seed: int = 2026) 
                        {"kind": "milestone", "id": "M2", "name": "Drawings issued", "amount": "25000.00",
                         "bill_on": "completed"}]},
             {"id": "C-300", "client": "GLOBEX", "title": "Plant support retainer + resale",
-             "start": str(start + timedelta(days=14)), "cycle": "monthly",
+             "start": str(start + timedelta(days=14)), "cycle": "monthly", "buyer_reference": "04011000-12345-67",
              "terms": [{"kind": "recurring", "id": "SUPPORT", "amount": "3100.00", "timing": "advance"},
                        {"kind": "resale", "markup": "0.25"}]},
             {"id": "C-400", "client": "HOOLI", "title": "Data centre fit-out (progress billing)",
-             "start": str(start), "cycle": "monthly", "retainage": {"rate": "0.10", "kinds": ["progress"]},
+             "start": str(start), "cycle": "monthly", "purchase_order": "HOOLI-PO-2026-0042",
+             "retainage": {"rate": "0.10", "kinds": ["progress"]},
              "terms": [{"kind": "progress", "items": {"foundations": "100000.00", "steel": "250000.00",
                                                       "fit_out": "150000.00"}}]},
             {"id": "C-500", "client": "KAIJU", "title": "Turbine study (weekly T&M)", "start": str(start),

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -20,11 +19,11 @@ from billpact.cli.common import (
     JsonOption,
     database_problem,
     engine_for,
-    err,
     fail,
     out,
     parse_date,
     print_json,
+    progress_bar,
     unit_of_work,
 )
 from billpact.db.migrate import upgrade
@@ -81,7 +80,7 @@ def bill(through: Annotated[str, typer.Option(help="Bill every billing date up t
     """Create the missing invoices up to a date; running it again creates nothing."""
     until = parse_date(through, "--through")
     when = parse_date(issue_date, "--date") if issue_date else None
-    with unit_of_work(db) as session, _progress(enabled=not as_json) as tick:
+    with unit_of_work(db) as session, progress_bar("billing", enabled=not as_json) as tick:
         result = billing.run(session, until, contracts=contract, on_progress=tick)
         made = set(result.created)
         if issue:
@@ -110,31 +109,6 @@ def _bill_report(views: list[dict[str, object]], result: billing.RunResult, dry_
         out.print("nothing to bill: every billing date up to then is invoiced")
     for contract, finding in result.findings:
         out.print(f"  {contract} {finding.billing_date or ''}: {finding.reason}", markup=False)
-
-
-class _progress:
-    """A Rich progress bar over contracts, only on a terminal."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.bar = Progress(TextColumn("billing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                            console=err, transient=True) if enabled and err.is_terminal else None
-        self.task: TaskID | None = None
-
-    def __enter__(self):  # type: ignore[no-untyped-def]
-        if self.bar is None:
-            return None
-        self.bar.__enter__()
-        self.task = self.bar.add_task("billing", total=None)
-
-        def tick(done: int, total: int) -> None:
-            assert self.bar is not None and self.task is not None
-            self.bar.update(self.task, completed=done, total=total)
-
-        return tick
-
-    def __exit__(self, *exc: object) -> None:
-        if self.bar is not None:
-            self.bar.__exit__(None, None, None)
 
 
 @app.command("invoices")
@@ -262,7 +236,7 @@ def demo(db: DbOption = None,
 
 
 # Commands of the other domains register themselves on `app` when imported.
-from billpact.cli import audit, credits, issue_log, mail, payments, users  # noqa: E402, F401
+from billpact.cli import audit, credits, documents, issue_log, mail, payments, users  # noqa: E402, F401
 
 
 def main() -> None:

@@ -27,7 +27,8 @@ DEFAULT_CAP_KINDS = frozenset({"time", "expense"})
 DEFAULT_RETAINAGE_KINDS = frozenset({"time", "fixed", "milestone", "recurring", "progress"})
 # Contract fields an amendment may set; the others (cycle, start, currency, client) define
 # the contract's calendar and books and cannot change under issued invoices.
-AMENDABLE_FIELDS = frozenset({"title", "end", "value", "payment_terms", "not_to_exceed", "retainage"})
+AMENDABLE_FIELDS = frozenset({"title", "end", "value", "payment_terms", "not_to_exceed", "retainage",
+                              "purchase_order", "buyer_reference"})
 
 
 class AmendmentError(ValueError):

@@ -266,14 +266,17 @@ def _invoice_currency(session: Session, payment: m.Payment) -> str:
 
 
 def details(record: m.Party, model: type[m.Party]) -> dict[str, Any] | None:
-    """The party keys beyond the spec's own columns, as written (None when the file gives none)."""
-    extra = set(model.model_fields) - set(m.Party.model_fields) - _COLUMNS
-    keys = set(m.Party.model_fields) | extra
+    """The party keys beyond the table's own columns, as written (None when the file gives none)."""
+    keys = set(model.model_fields) - _COLUMNS[model]
     found = record.model_dump(mode="json", include=keys, exclude_none=True)
     return found or None
 
 
-_COLUMNS = {"id", "name", "currency", "payment_terms", "tax_rate", "email", "invoice_series", "credit_note_series"}
+# The keys each table keeps in columns of its own (an organization's e-mail has none: it goes in details).
+_COLUMNS: dict[type[m.Party], set[str]] = {
+    m.Organization: {"name", "currency", "invoice_series", "credit_note_series"},
+    m.Client: {"id", "name", "currency", "payment_terms", "tax_rate", "email"},
+}
 
 
 def _organization(session: Session, org: m.Organization) -> None:

@@ -18,9 +18,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from billpact.api.deps import SessionDep
-from billpact.api.routes.contracts import billed_to_date
 from billpact.clients.models import Client
 from billpact.contracts.access import contract_scope
+from billpact.contracts.billing_summary import billed_to_date
 from billpact.contracts.history import amended_versions
 from billpact.contracts.models import Amendment, Contract
 from billpact.core.terms import term_keys

@@ -8,7 +8,6 @@ issued invoices: another client's invoice number is "not found" and nothing is c
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -17,11 +16,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from billpact.api.deps import SessionDep
-from billpact.api.routes.contracts import billed_to_date
 from billpact.api.routes.issues import OpenIn, _client_links
-from billpact.billing import repository as billing_repo
 from billpact.clients.models import Client
-from billpact.contracts.models import Contract
+from billpact.contracts.billing_summary import client_contracts
 from billpact.errors import DomainError
 from billpact.invoices import service as invoices
 from billpact.issue_log import service as issues
@@ -38,24 +35,6 @@ CLIENTS = SECTIONS["/portal"]
 QUESTION_KIND = "other"   # one of the API's CLIENT_KINDS; the billing team re-triages it
 
 
-def _contracts(session: Session, client_pk: int) -> list[dict[str, Any]]:
-    """Per contract: its value (as last amended; else its not-to-exceed cap), billed to date as the
-    contract API counts it (issued invoices' lines, before tax and credit notes) and what remains."""
-    rows = list(session.scalars(select(Contract).where(Contract.client_pk == client_pk).order_by(Contract.code)))
-    if not rows:
-        return []   # never ask billing_repo.contracts for no codes: that means every client's contracts
-    terms = {s.pk: s.core.versions[-1] for s in billing_repo.contracts(session, [c.code for c in rows])}
-    out = []
-    for contract in rows:
-        latest = terms[contract.pk]
-        value = latest.value if latest.value is not None else (latest.cap.amount if latest.cap else None)
-        billed = sum((Decimal(v) for v in billed_to_date(session, contract).values()), Decimal(0))
-        out.append({"code": contract.code, "title": contract.title, "currency": contract.currency,
-                    "value": value, "billed": billed, "remaining": value - billed if value is not None else None,
-                    "closed_on": contract.closed_on})
-    return out
-
-
 def _askers(session: Session, client_pk: int) -> set[str]:
     """Who of this client may have asked (the audit actors of its users): staff's own issues about the
     client are the billing team's working notes, not the client's questions."""
@@ -70,7 +49,7 @@ def _page(request: Request, session: Session, user: User, code: int = 200, **con
     questions = [q for q in issues.listing(session, client=client.code, status="active") if q.opened_by in askers]
     return render(request, "portal.html", user, code, client=client,
                   statement=statement_json(statement(session, client.code, payments.today())),
-                  contracts=_contracts(session, client.pk), invoices=invoices.views(session, issued[::-1]),
+                  contracts=client_contracts(session, client.pk), invoices=invoices.views(session, issued[::-1]),
                   numbers=[inv.number for inv in issued], questions=issue_views.issues_json(session, questions),
                   form=context.pop("form", {}), **context)
 

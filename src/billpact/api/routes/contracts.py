@@ -6,20 +6,18 @@ what the API shows is what the client signed; the dated versions are what billin
 
 from __future__ import annotations
 
-from collections import defaultdict
-from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from billpact.api.deps import READ, SessionDep, allow
 from billpact.api.pages import Page, page
 from billpact.clients.models import Client
 from billpact.contracts import access
+from billpact.contracts.billing_summary import billed_to_date
 from billpact.contracts.models import Amendment, Contract, ContractVersion
 from billpact.errors import NotFound
-from billpact.invoices.models import Invoice, InvoiceLine
 from billpact.users.models import User
 
 router = APIRouter(prefix="/contracts", tags=["contracts"])
@@ -55,20 +53,6 @@ def list_contracts(session: SessionDep, user: Reader, client: str | None = None,
     rows = session.execute(query).all()
     items = [_summary(contract, code) for contract, code in rows[offset:offset + limit]]
     return page(items, len(rows), limit, offset)
-
-
-def billed_to_date(session: SessionDep, contract: Contract) -> dict[str, str]:
-    """Billed to date per line kind: the lines of the contract's numbered (issued) invoices, before
-    credit notes — what the client has been invoiced, not what it still owes."""
-    rows = session.execute(
-        select(InvoiceLine.kind, func.sum(InvoiceLine.amount))
-        .join(Invoice, Invoice.pk == InvoiceLine.invoice_pk)
-        .where(Invoice.contract_pk == contract.pk, Invoice.number.is_not(None))
-        .group_by(InvoiceLine.kind).order_by(InvoiceLine.kind)).all()
-    totals: dict[str, Decimal] = defaultdict(Decimal)
-    for kind, amount in rows:
-        totals[kind] += Decimal(amount or 0)
-    return {kind: f"{amount:.2f}" for kind, amount in totals.items()}
 
 
 @router.get("/{code}", summary="One contract: as written, amendments, rate versions, billed to date")
