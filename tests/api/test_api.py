@@ -83,6 +83,9 @@ MATRIX: list[tuple[str, str, Any, set[str]]] = [
     ("POST", "/api/v1/invoices/INV-000001/dispute", {"reason": "x"}, {"admin", "billing"}),
     ("GET", "/api/v1/credit-notes", None, set(ROLES)),
     ("GET", "/api/v1/credit-notes/{number}", None, set(ROLES)),
+    ("GET", "/api/v1/invoices/INV-000001/files/pdf", None, set(ROLES)),
+    ("GET", "/api/v1/credit-notes/{number}/files/pdf", None, set(ROLES)),
+    ("GET", "/api/v1/clients/ACME/statement/pdf", None, set(ROLES)),
     ("GET", "/api/v1/audit", None, {"admin"}),
     ("GET", "/api/v1/audit/verify", None, {"admin"}),
 ]
@@ -92,8 +95,8 @@ def test_every_route_refuses_the_roles_it_should(api: tuple[TestClient, dict[str
     client, tokens = api
     paths = client.get("/openapi.json").json()["paths"]
     routes = {(method.upper(), path) for path, methods in paths.items() for method in methods}
-    templated = {(m, p.replace("INV-000001", "{reference}").replace("999", "{reference}").replace("ACME", "{client}"))
-                 for m, p, _b, _r in MATRIX}
+    templated = {(m, p.replace("INV-000001", "{reference}").replace("999", "{reference}").replace("ACME", "{client}")
+                  .replace("/files/pdf", "/files/{kind}")) for m, p, _b, _r in MATRIX}
     assert routes == templated, "every API route is in the matrix"
     for method, path, body, allowed in MATRIX:
         for role in ROLES:

@@ -53,3 +53,17 @@ def test_a_move_the_lifecycle_refuses_shows_why(site: TestClient) -> None:
     refused = site.post("/invoices/INV-000001/approve", data={"csrf": csrf(page)})
     assert refused.status_code == 409 and "issued" in refused.text
     assert "<small>issued</small>" in site.get("/invoices/INV-000001").text
+
+
+def test_invoice_files_download_with_the_apis_checks(site: TestClient) -> None:
+    sign_in(site, "cat")                                     # ACME's client user
+    pdf = site.get("/invoices/INV-000001/files/pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert site.get("/invoices/INV-000002/files/pdf").status_code == 404   # BETA's
+    refused = site.get("/invoices/INV-000001/files/ubl")    # tm-basic has no addresses: every gap listed
+    assert refused.status_code == 422 and '<ul class="problems">' in refused.text
+    assert "organization.address.country" in refused.text
+    assert site.get("/invoices/INV-000001/files/zip").status_code == 404
+    statement = site.get("/portal/statement.pdf")
+    assert statement.status_code == 200 and statement.headers["content-type"] == "application/pdf"
+    assert 'href="/invoices/INV-000001/files/pdf"' in site.get("/invoices/INV-000001").text

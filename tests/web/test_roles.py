@@ -20,6 +20,7 @@ MATRIX: list[tuple[str, str, dict[str, str], set[str]]] = [
     ("GET", "/", {}, EVERYONE),                       # a client is sent on to its portal
     ("GET", "/invoices", {}, EVERYONE),
     ("GET", "/invoices/INV-000001", {}, EVERYONE),
+    ("GET", "/invoices/INV-000001/files/pdf", {}, EVERYONE),
     ("POST", "/invoices/999/approve", {}, {"admin", "approver"}),
     ("POST", "/invoices/999/issue", {}, {"admin", "billing"}),
     ("GET", "/contracts", {}, STAFF),
@@ -40,9 +41,12 @@ MATRIX: list[tuple[str, str, dict[str, str], set[str]]] = [
     ("POST", "/users", {"username": "", "role": "viewer", "password": ""}, {"admin"}),
     ("GET", "/portal", {}, {"client"}),
     ("POST", "/portal/questions", {"question": ""}, {"client"}),
+    ("GET", "/portal/statement.pdf", {}, {"client"}),
 ]
 # The routes by their templates, to prove the matrix leaves none out.
-TEMPLATES = {"/invoices/INV-000001": "/invoices/{reference}", "/invoices/999/approve": "/invoices/{reference}/{action}",
+TEMPLATES = {"/invoices/INV-000001": "/invoices/{reference}",
+             "/invoices/INV-000001/files/pdf": "/invoices/{reference}/files/{kind}",
+             "/invoices/999/approve": "/invoices/{reference}/{action}",
              "/invoices/999/issue": "/invoices/{reference}/{action}", "/contracts/C-1": "/contracts/{code}",
              "/issues/999": "/issues/{ref}", "/issues/999/update": "/issues/{ref}/update",
              "/issues/999/resolve": "/issues/{ref}/resolve", "/issues/999/reject": "/issues/{ref}/reject"}

@@ -15,6 +15,7 @@ from billpact.api.routes import (
     clients,
     contracts,
     credit_notes,
+    documents,
     events,
     invoices,
     issues,
@@ -30,7 +31,8 @@ def create_app(database_url: str) -> FastAPI:
                               "(`billpact token create USER`).")
     app.state.engine = make_engine(database_url)
     errors.install(app)
-    for module in (clients, contracts, invoices, billing_runs, payments, credit_notes, events, issues, audit_log):
+    for module in (clients, contracts, invoices, billing_runs, payments, credit_notes, documents, events, issues,
+                   audit_log):
         app.include_router(module.router, prefix="/api/v1")
     pages.install(app, web_secret())
     return app

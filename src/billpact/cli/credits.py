@@ -9,7 +9,9 @@ import typer
 
 from billpact.cli.app import app
 from billpact.cli.common import DbOption, JsonOption, fail, out, parse_date, print_json, unit_of_work
+from billpact.cli.documents import FacturxOption, PdfOption, UblOption, write_documents
 from billpact.credit_notes import service as credit_notes
+from billpact.documents.data import credit_note_document
 from billpact.invoices import service as invoices
 
 LineOption = Annotated[list[str] | None, typer.Option(
@@ -83,10 +85,15 @@ def credit_notes_(client: Annotated[str | None, typer.Option(help="Only this cli
 
 @app.command("credit-note")
 def credit_note(number: Annotated[str, typer.Argument(help="Credit note number.")],
+                pdf: PdfOption = None, ubl: UblOption = None, facturx: FacturxOption = None,
                 as_json: JsonOption = False, db: DbOption = None) -> None:
-    """Show one credit note with the units each line credits."""
+    """Show one credit note with the units each line credits; --pdf, --ubl, --facturx write its documents."""
     with unit_of_work(db) as session:
-        view = credit_notes.views(session, [credit_notes.find(session, number)])[0]
+        note = credit_notes.find(session, number)
+        if write_documents(credit_note_document(session, note), {"pdf": pdf, "ubl": ubl, "facturx": facturx},
+                           as_json=as_json):
+            return
+        view = credit_notes.views(session, [note])[0]
     _show(view, as_json)
 
 

@@ -1,4 +1,5 @@
-"""Commands: packet NUMBER --out FILE.zip, packet verify FILE.zip, packets --period P --out DIR — audit packets.
+"""Commands: packet NUMBER --out FILE.zip, packet verify FILE.zip, packets --period P --out DIR — audit packets;
+and `write_documents`, behind `invoice --pdf/--ubl/--facturx/--pay-application` and `credit-note --pdf/...`.
 
 `packet` is a group whose default command is `make`: `billpact packet INV-1 --out f.zip` is
 `billpact packet make INV-1 --out f.zip`, and `billpact packet verify f.zip` is the check. Both
@@ -16,7 +17,9 @@ from typer.core import TyperGroup
 
 from billpact.cli.app import app
 from billpact.cli.common import DbOption, JsonOption, err, fail, out, print_json, progress_bar, unit_of_work
+from billpact.documents import export
 from billpact.documents import packet as packets_
+from billpact.documents.data import Document
 from billpact.documents.periods import parse_period
 from billpact.invoices import service as invoices
 
@@ -43,7 +46,7 @@ def make(number: Annotated[str, typer.Argument(help="The invoice number.")], out
     """Write an invoice's audit packet (the default: `billpact packet NUMBER --out FILE.zip`)."""
     with unit_of_work(db) as session:
         data = packets_.build_packet(session, invoices.find(session, number))
-    out_file.write_bytes(data)
+    export.write_file(out_file, data)
     omitted = packets_.read_manifest(data).get("omitted", [])
     if as_json:
         print_json({"invoice": number, "file": str(out_file), "size": len(data), "omitted": omitted})
@@ -86,7 +89,7 @@ def packets(period: Annotated[str, typer.Option(help="2026, 2026-Q1 or 2026-03: 
         with progress_bar("packets", enabled=not as_json) as tick:
             for done, invoice in enumerate(found, 1):
                 path = out_dir / packets_.file_name(invoice)
-                path.write_bytes(packets_.build_packet(session, invoice))
+                export.write_file(path, packets_.build_packet(session, invoice))
                 written.append(str(path))
                 tick(done, len(found))
     if as_json:
@@ -96,3 +99,30 @@ def packets(period: Annotated[str, typer.Option(help="2026, 2026-Q1 or 2026-03: 
               markup=False, highlight=False)
 
 
+
+
+def FileOption(help_: str) -> Any:
+    return Annotated[Path | None, typer.Option(help=help_, dir_okay=False)]
+
+
+PdfOption = FileOption("Write the PDF here.")
+UblOption = FileOption("Write the Peppol BIS 3 UBL e-invoice (XML) here.")
+FacturxOption = FileOption("Write the Factur-X PDF (EN 16931 CII XML embedded) here.")
+
+
+def write_documents(document: Document, targets: dict[str, Path | None], extra: dict[Path, bytes] | None = None,
+                    *, as_json: bool = False) -> bool:
+    """Render every asked format first, then write them: a refusal (InvalidInput, exit 1) writes none.
+    False when no file was asked for."""
+    asked = {fmt: path for fmt, path in targets.items() if path is not None}
+    files = {path: export.render(document, fmt) for fmt, path in asked.items()} | (extra or {})
+    if not files:
+        return False
+    for path, data in files.items():
+        export.write_file(path, data)
+    if as_json:
+        print_json({"written": [{"file": str(path), "size": len(data)} for path, data in files.items()]})
+    else:
+        for path, data in files.items():
+            out.print(f"wrote {path} ({len(data)} bytes)", markup=False, highlight=False)
+    return True

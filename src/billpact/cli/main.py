@@ -26,7 +26,11 @@ from billpact.cli.common import (
     progress_bar,
     unit_of_work,
 )
+from billpact.cli.documents import FacturxOption, PdfOption, UblOption, write_documents
 from billpact.db.migrate import upgrade
+from billpact.documents.data import invoice_document
+from billpact.documents.pay_application import pay_application as build_pay_application
+from billpact.documents.pay_application import pay_application_pdf
 from billpact.errors import InvalidInput
 from billpact.importing.loading import load_file
 from billpact.importing.schema import json_schema
@@ -139,10 +143,20 @@ def invoice(number: Annotated[str, typer.Argument(help="Invoice number, or a dra
             as_json: JsonOption = False,
             explain: Annotated[bool, typer.Option("--explain", help="Show where every number comes from.")]
             = False,
+            pdf: PdfOption = None, ubl: UblOption = None, facturx: FacturxOption = None,
+            pay_application: Annotated[Path | None, typer.Option(
+                help="Write the AIA G702/G703 pay application (progress contracts) here.", dir_okay=False)] = None,
             db: DbOption = None) -> None:
-    """Show one invoice; --explain derives each line from its terms and entries."""
+    """Show one invoice; --explain derives each line from its terms and entries; --pdf, --ubl, --facturx
+    and --pay-application write its documents (all or none)."""
     with unit_of_work(db) as session:
         found = invoices.find(session, number)
+        targets = {"pdf": pdf, "ubl": ubl, "facturx": facturx}
+        if any(targets.values()) or pay_application:
+            extra = ({pay_application: pay_application_pdf(build_pay_application(session, found))}
+                     if pay_application else {})
+            write_documents(invoice_document(session, found), targets, extra, as_json=as_json)
+            return
         view = invoices.views(session, [found])[0]
         text = explaining.explain(session, found) if explain else None
     if as_json:

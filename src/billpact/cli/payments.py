@@ -11,6 +11,9 @@ from rich.table import Table
 
 from billpact.cli.app import app
 from billpact.cli.common import DbOption, JsonOption, out, parse_date, print_json, unit_of_work
+from billpact.cli.documents import PdfOption
+from billpact.documents import export
+from billpact.documents.statement_pdf import statement_pdf
 from billpact.payments import service as payments
 from billpact.payments import statement as statements
 from billpact.payments import views
@@ -126,10 +129,20 @@ def statement(client: Annotated[str, typer.Argument(help="The client's id.")],
               since: Annotated[str | None, typer.Option(
                   "--from", help="First day of the activity shown (default: the first of the as-of month).")] = None,
               currency: Annotated[str | None, typer.Option(help="Currency (default: the client's).")] = None,
-              as_json: JsonOption = False, db: DbOption = None) -> None:
-    """A client's statement: activity, open invoices, credit, balance, aging and billings to come."""
+              pdf: PdfOption = None, as_json: JsonOption = False, db: DbOption = None) -> None:
+    """A client's statement: activity, open invoices, credit, balance, aging and billings to come;
+    --pdf writes it, with a billing summary per contract, as a PDF."""
     day = parse_date(as_of, "--as-of") if as_of else datetime.now(UTC).date()
     start = parse_date(since, "--from") if since else None
+    if pdf is not None:
+        with unit_of_work(db) as session:
+            rendered = statement_pdf(session, client, day, period_from=start, currency=currency)
+        export.write_file(pdf, rendered)
+        if as_json:
+            print_json({"written": [{"file": str(pdf), "size": len(rendered)}]})
+        else:
+            out.print(f"wrote {pdf} ({len(rendered)} bytes)", markup=False, highlight=False)
+        return
     with unit_of_work(db) as session:
         data = statements.statement_json(statements.statement(session, client, day, period_from=start,
                                                               currency=currency))

@@ -15,12 +15,13 @@ from sqlalchemy import select
 from starlette.middleware.sessions import SessionMiddleware
 
 from billpact.api.deps import BILLING, SessionDep
+from billpact.api.routes import documents as documents_api
 from billpact.api.routes.invoices import shown, visible
 from billpact.clients.models import Client
 from billpact.contracts import access
 from billpact.contracts.models import Contract
 from billpact.core.calendar import ContractCalendar, Cycle
-from billpact.errors import DomainError
+from billpact.errors import DomainError, InvalidInput
 from billpact.invoices import explain as explaining
 from billpact.invoices import lifecycle
 from billpact.invoices import service as invoices
@@ -35,6 +36,7 @@ router = APIRouter(include_in_schema=False)
 MOVES = {"approve": ("admin", "approver"), "issue": BILLING}
 OWED = ("issued", "sent", "partially_paid", "disputed")
 COMING = timedelta(days=14)
+FILE_KINDS = ("pdf", "ubl", "facturx", "pay-application")
 SECTIONS = (contracts, billing, imports, payments, issues, users_pages, portal)   # each module's pages
 
 
@@ -125,8 +127,24 @@ def invoice_detail(request: Request, reference: str, session: SessionDep, user: 
     view = invoices.views(session, [invoice])[0]
     actions = [name for name, roles in MOVES.items() if user.role in roles
                and invoice.status in lifecycle.MOVES["approved" if name == "approve" else "issued"]]
+    progress = any(line["kind"] == "progress" for line in view["lines"])
+    files = [("pdf", "PDF")] + ([("ubl", "Peppol UBL"), ("facturx", "Factur-X")] if invoice.number else []) + (
+        [("pay-application", "Pay application (G702/G703)")] if progress else [])
     return render(request, "invoice.html", user, invoice=view, explanation=explaining.explain(session, invoice),
-                  actions=actions)
+                  actions=actions, files=files)
+
+
+@router.get("/invoices/{reference}/files/{kind}")
+def invoice_file(request: Request, reference: str, kind: str, session: SessionDep, user: PageUser) -> Response:
+    """The invoice's PDF, UBL, Factur-X or pay application, as the API's route serves it (same checks)."""
+    if kind not in FILE_KINDS:
+        return render(request, "message.html", user, code=404, message=f"no file {kind!r} of an invoice")
+    try:
+        return documents_api.invoice_file(reference, cast(documents_api.InvoiceFile, kind), session, user)
+    except DomainError as exc:
+        problems = exc.problems if isinstance(exc, InvalidInput) else []
+        return render(request, "message.html", user, code=exc.http_status, message=exc.message.splitlines()[0],
+                      problems=problems)
 
 
 @router.post("/invoices/{reference}/{action}")

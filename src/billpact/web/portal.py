@@ -16,9 +16,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from billpact.api.deps import SessionDep
+from billpact.api.routes.documents import attachment
 from billpact.api.routes.issues import OpenIn, _client_links
 from billpact.clients.models import Client
 from billpact.contracts.billing_summary import client_contracts
+from billpact.documents.statement_pdf import statement_pdf
 from billpact.errors import DomainError
 from billpact.invoices import service as invoices
 from billpact.issue_log import service as issues
@@ -58,6 +60,15 @@ def _page(request: Request, session: Session, user: User, code: int = 200, **con
 def portal(request: Request, session: SessionDep, user: PageUser, sent: int | None = None) -> HTMLResponse:
     require(user, CLIENTS, "open the client portal")
     return _page(request, session, user, sent=sent)
+
+
+@router.get("/portal/statement.pdf")
+def statement_pdf_file(session: SessionDep, user: PageUser) -> Response:
+    """The client's own statement as PDF (the same file as `billpact statement CLIENT --pdf`)."""
+    require(user, CLIENTS, "open the client portal")
+    client = session.get_one(Client, user.client_pk)
+    day = payments.today()
+    return attachment(statement_pdf(session, client.code, day), "application/pdf", f"statement-{client.code}-{day}.pdf")
 
 
 def _question(session: Session, user: User, question: str, invoice: str | None) -> BillingIssue:
