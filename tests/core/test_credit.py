@@ -76,4 +76,7 @@ def test_over_crediting_is_refused_with_the_amount_that_remains() -> None:
     planned, problems = credit.plan(cut, [(1, None), (2, None)], False, USD)
     assert planned is None and "only 120.00 of the invoice's subtotal remains creditable" in problems[0]
     assert "cannot be credited" in credit.plan(cut, [(3, None)], False, USD)[1][0]
+    full, _ = credit.plan_full(cut, False, USD)              # --full: all the cut invoice billed, spread
+    assert full is not None and sum(line.amount for line in full.lines) == Decimal("120.00")
+    assert "cap cut" in credit.plan_full(cut, True, USD)[1][0]
     assert "cap cut" in credit.plan(cut, [(2, None)], True, USD)[1][0]

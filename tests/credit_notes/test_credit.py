@@ -177,3 +177,11 @@ def test_credit_note_json_and_listing(db: str) -> None:
     assert shown == made and shown["note"] == "billed twice" and shown["invoice"] == "INV-000002"
     assert json.loads(json.dumps(shown))["amount_due"] == "156.29"
     assert "no credit note" in run(db, "credit-note", "CN-404", code=1).stderr
+
+
+def test_a_full_credit_of_an_invoice_a_cap_cut_gives_back_all_it_billed(db: str) -> None:
+    run(db, "import", str(EXAMPLES / "cap-amendment.yaml"))
+    run(db, "bill", "--through", "2026-02-28", "--issue")   # INV-000002: 2500 + 300, cut by 800 held
+    note = run(db, "credit", "INV-000002", "--full", "--reason", "dispute", "--json")
+    assert note["subtotal"] == "2000.00" and sum(float(line["amount"]) for line in note["lines"]) == 2000.00
+    assert "already fully credited" in run(db, "credit", "INV-000002", "--full", "--reason", "x", code=1).stderr

@@ -160,6 +160,20 @@ def plan(invoice: Invoice, asks: list[tuple[int, Decimal | None]], release: bool
     return _credit(invoice, chosen, release, currency), []
 
 
+def plan_full(invoice: Invoice, release: bool, currency: Currency) -> tuple[Credit | None, list[str]]:
+    """`--full`: every creditable line, whole. On an invoice a cap cut reduced, the lines add up to more
+    than it billed: then "full" is what remains of its subtotal, spread over the lines as `--amount`
+    spreads (written off; a release of such an invoice is refused by `plan`, as the cut would be billed
+    twice)."""
+    open_lines = [line for line in invoice.lines if creditable(line) is None]
+    room = invoice.subtotal - invoice.credited
+    if not release and open_lines and sum((line.remaining for line in open_lines), ZERO) > room:
+        if room <= 0:
+            return None, ["the invoice is already fully credited"]
+        return plan_amount(invoice, room, currency)
+    return plan(invoice, [(line.position, None) for line in open_lines], release, currency)
+
+
 def plan_amount(invoice: Invoice, amount: Decimal, currency: Currency) -> tuple[Credit | None, list[str]]:
     """`--amount X` alone: X of the net amount, spread over the creditable lines in proportion to what
     remains of each, written off."""

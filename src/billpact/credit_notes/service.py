@@ -74,10 +74,10 @@ def credit(session: Session, reference: str, request: Request) -> CreditNote:
     currency = Currency.of(invoice.currency)
     if request.amount is not None:
         planned, problems = core_credit.plan_amount(figures, request.amount, currency)
+    elif request.full:
+        planned, problems = core_credit.plan_full(figures, request.release, currency)
     else:
-        asks: list[tuple[int, Decimal | None]] = list(request.lines) if request.lines else [
-            (line.position, None) for line in figures.lines if core_credit.creditable(line) is None]
-        planned, problems = core_credit.plan(figures, asks, request.release, currency)
+        planned, problems = core_credit.plan(figures, list(request.lines), request.release, currency)
     if planned is None:
         raise InvalidInput(problems, f"credit {invoice.number}")
     when = _date(session, invoice, request.on)
