@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from billpact.cli.main import app
+from billpact.db.session import make_engine, transaction
 
 # A second client (BETA, contract C-9, 2 hours in January) beside an example's ACME: for isolation tests.
 SECOND_CLIENT = """
@@ -33,3 +37,15 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+@contextmanager
+def database(db: str) -> Iterator[Session]:
+    """A unit of work on the test database, committed at the end (as a service call would be): to
+    arrange what a test needs, or to read what it did."""
+    engine = make_engine(db)
+    try:
+        with transaction(engine) as session:
+            yield session
+    finally:
+        engine.dispose()

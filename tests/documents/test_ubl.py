@@ -25,7 +25,7 @@ from billpact.errors import InvalidInput
 from billpact.invoices.models import Invoice
 from tests.conftest import EXAMPLES
 from tests.documents.parties import load, with_details
-from tests.support import run
+from tests.support import database, run
 
 EINVOICE = Path(os.environ.get("BILLPACT_EINVOICE_DIR") or Path(__file__).resolve().parents[2].parent / "shared"
                 / "einvoice")
@@ -54,12 +54,8 @@ def scenario(name: str) -> dict[str, Any]:
 
 @pytest.fixture
 def session(db: str) -> Iterator[Session]:
-    engine = make_engine(db)
-    try:
-        with transaction(engine) as found:
-            yield found
-    finally:
-        engine.dispose()
+    with database(db) as found:
+        yield found
 
 
 def documents(db: str) -> list[Document]:

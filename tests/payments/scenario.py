@@ -12,8 +12,6 @@ support retainer, 250.00 a month in advance from April to June. No tax, no retai
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -24,19 +22,18 @@ import typer.main
 import typer.testing
 import yaml
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from billpact.audit.models import AuditRecord
 from billpact.billing import service as billing
 from billpact.cli.main import app
 from billpact.credit_notes.models import CreditNote
-from billpact.db.session import make_engine, transaction
 from billpact.events.models import Payment
 from billpact.importing.service import import_document
 from billpact.invoices import service as invoices
 from billpact.invoices.models import Invoice
 from billpact.payments.models import Allocation
+from tests.support import database as session
 
 SCENARIO = """
 clients:
@@ -77,7 +74,6 @@ contracts:
           - {date: 2026-01-15, amount: "500.00"}
 """
 
-
 _COMMAND: Any = None
 
 
@@ -106,15 +102,6 @@ def issued(db: str, tmp_path: Path | None = None, text: str = SCENARIO, through:
                        ("INV-000003", Decimal("1000")), ("INV-000004", Decimal("1000"))]
 
 
-@contextmanager
-def session(db: str) -> Iterator[Session]:
-    """A session in one transaction, committed at the end (as a service call would be)."""
-    engine = make_engine(db)
-    try:
-        with transaction(engine) as s:
-            yield s
-    finally:
-        engine.dispose()
 
 
 def statuses(db: str) -> dict[str, str]:

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
-from billpact.db.session import make_engine, transaction
+from tests.support import database as using
 
 PASSWORD = "correct horse battery"
 
@@ -32,17 +29,6 @@ def as_user(client: TestClient, name: str) -> TestClient:
     client.cookies.clear()
     assert sign_in(client, name) == 303
     return client
-
-
-@contextmanager
-def using(db: str) -> Iterator[Session]:
-    """A committed unit of work on the test database, to arrange or check what the pages did."""
-    engine = make_engine(db)
-    try:
-        with transaction(engine) as session:
-            yield session
-    finally:
-        engine.dispose()
 
 
 def count(db: str, model: Any) -> int:

@@ -15,6 +15,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from billpact.audit import service as audit
+from billpact.contracts import repository as contracts_repo
 from billpact.contracts.models import Contract, ContractManager
 from billpact.errors import Conflict, InvalidInput, NotFound
 from billpact.users.models import User
@@ -41,13 +42,6 @@ def in_scope(scope: set[int] | None, contract_pk: int) -> bool:
     return scope is None or contract_pk in scope
 
 
-def _contract(session: Session, code: str) -> Contract:
-    contract = session.scalar(select(Contract).where(Contract.code == code))
-    if contract is None:
-        raise NotFound(f"no contract {code!r}")
-    return contract
-
-
 def _manager(session: Session, username: str) -> User:
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
@@ -58,7 +52,7 @@ def _manager(session: Session, username: str) -> User:
 
 
 def assign(session: Session, code: str, username: str) -> None:
-    contract, user = _contract(session, code), _manager(session, username)
+    contract, user = contracts_repo.by_code(session, code), _manager(session, username)
     if session.get(ContractManager, (contract.pk, user.pk)) is not None:
         raise Conflict(f"{username} already manages contract {code}")
     session.add(ContractManager(contract_pk=contract.pk, user_pk=user.pk))
@@ -67,7 +61,7 @@ def assign(session: Session, code: str, username: str) -> None:
 
 
 def unassign(session: Session, code: str, username: str) -> None:
-    contract, user = _contract(session, code), _manager(session, username)
+    contract, user = contracts_repo.by_code(session, code), _manager(session, username)
     gone = session.execute(delete(ContractManager).where(ContractManager.contract_pk == contract.pk,
                                                          ContractManager.user_pk == user.pk))
     if not gone.rowcount:  # type: ignore[attr-defined]

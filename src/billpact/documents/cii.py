@@ -24,6 +24,7 @@ from decimal import Decimal
 from lxml import etree
 
 from billpact.documents.data import Document, Line, Party, TaxGroup
+from billpact.documents.xml import element
 from billpact.errors import InvalidInput
 
 RSM = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
@@ -98,11 +99,7 @@ class _Writer:
 
     @staticmethod
     def el(parent: etree._Element, name: str, text: str | None = None, **attributes: str) -> etree._Element:
-        prefix, local = name.split(":")
-        child = etree.SubElement(parent, f"{{{NSMAP[prefix]}}}{local}", attributes)
-        if text is not None:
-            child.text = text
-        return child
+        return element(NSMAP, parent, name, text, **attributes)
 
     def date(self, parent: etree._Element, name: str, day: date, *, qualified: bool = False) -> None:
         holder = self.el(parent, name)

@@ -26,12 +26,14 @@ from lxml import etree
 
 from billpact.documents.cii import payment_terms_text, totals
 from billpact.documents.data import Address, Bank, Document, Line, Party, TaxGroup
+from billpact.documents.xml import element
 from billpact.errors import InvalidInput
 
 CUSTOMIZATION = "urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0"
 PROFILE = "urn:fdc:peppol.eu:2017:poacc:billing:01:1.0"
 CAC = "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
 CBC = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
+PREFIXES = {"cac": CAC, "cbc": CBC}
 ROOTS = {"invoice": ("Invoice", "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2", "380"),
          "credit_note": ("CreditNote", "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2", "381")}
 CAP_ADJUSTMENT = "Not-to-exceed cap adjustment"
@@ -175,11 +177,7 @@ class _Writer:
 
     @staticmethod
     def el(parent: etree._Element, name: str, text: str | None = None, **attributes: str) -> etree._Element:
-        prefix, local = name.split(":")
-        child = etree.SubElement(parent, f"{{{CAC if prefix == 'cac' else CBC}}}{local}", attributes)
-        if text is not None:
-            child.text = text
-        return child
+        return element(PREFIXES, parent, name, text, **attributes)
 
     def amount(self, parent: etree._Element, name: str, value: Decimal) -> etree._Element:
         """An amount with its currency; one that needs more digits than the currency has is a bug upstream,
@@ -248,8 +246,8 @@ def _references(w: _Writer, root: etree._Element, document: Document) -> None:
 def _address(w: _Writer, parent: etree._Element, name: str, address: Address) -> None:
     """Street lines as StreetName, AdditionalStreetName and an AddressLine (BT-35 … BT-40)."""
     postal = w.el(parent, name)
-    for element, line in zip(("cbc:StreetName", "cbc:AdditionalStreetName"), address.lines, strict=False):
-        w.el(postal, element, line)
+    for field, line in zip(("cbc:StreetName", "cbc:AdditionalStreetName"), address.lines, strict=False):
+        w.el(postal, field, line)
     if address.city:
         w.el(postal, "cbc:CityName", address.city)
     if address.postcode:

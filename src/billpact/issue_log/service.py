@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from billpact.audit import service as audit
 from billpact.clients import repository as clients
 from billpact.clients.models import Client
+from billpact.contracts import repository as contracts_repo
 from billpact.contracts.models import Contract
 from billpact.credit_notes.models import CreditNote
 from billpact.errors import Conflict, DomainError, NotFound
@@ -98,13 +99,6 @@ def find(session: Session, reference: str | int, *, lock: bool = False) -> Billi
     return issue
 
 
-def _contract(session: Session, code: str) -> Contract:
-    contract = session.scalar(select(Contract).where(Contract.code == code))
-    if contract is None:
-        raise NotFound(f"no contract {code!r}")
-    return contract
-
-
 def _locked_invoice(session: Session, pk: int) -> Invoice:
     """The invoice row held FOR UPDATE and re-read: disputes, their settling and payments of one invoice
     serialize on it, so "is another dispute still open?" is answered after the others committed."""
@@ -130,7 +124,7 @@ def links(session: Session, *, client: str | None = None, contract: str | None =
     if not (client or contract or invoice):
         raise DomainError("link the issue to a client, a contract or an invoice (--client, --contract, --invoice)")
     the_invoice = invoices.find(session, invoice) if invoice else None
-    the_contract = _contract(session, contract) if contract else None
+    the_contract = contracts_repo.by_code(session, contract) if contract else None
     the_client = clients.by_code(session, client) if client else None
     if the_invoice is not None:
         if the_contract is None:
@@ -452,7 +446,7 @@ def listing(session: Session, *, status: str | None = None, kind: str | None = N
     if client is not None:
         query = query.where(BillingIssue.client_pk == clients.by_code(session, client).pk)
     if contract is not None:
-        query = query.where(BillingIssue.contract_pk == _contract(session, contract).pk)
+        query = query.where(BillingIssue.contract_pk == contracts_repo.by_code(session, contract).pk)
     if invoice is not None:
         pk = invoices.find(session, invoice).pk
         query = query.where((BillingIssue.invoice_pk == pk) | (BillingIssue.new_invoice_pk == pk))
