@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -13,6 +14,7 @@ from typing import Any
 
 import pytest
 from aiosmtpd.smtp import AuthResult, LoginPassword
+from pypdf import PdfReader
 from sqlalchemy import select
 
 from billpact.audit import service as audit
@@ -22,6 +24,10 @@ from billpact.notify import delivery, outbox
 from billpact.notify.models import OutboxMessage
 from billpact.organization.models import Organization
 from tests.notify.conftest import SENDER, Mailbox, invoke, run
+
+
+def pdf_text(data: bytes) -> str:
+    return "".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
 
 
 def rows(db: str) -> list[OutboxMessage]:
@@ -50,8 +56,11 @@ def test_a_sent_invoice_arrives_once_with_its_recipient_subject_and_body(
     assert mail["Message-ID"].strip() == row.message_id
     with transaction(engine) as session:
         view = service.views(session, [service.find(session, "INV-000001")])[0]
-    body = mail.get_content().replace("\r\n", "\n")  # SMTP carries CRLF line ends
+    body = mail.get_body(preferencelist=("plain",)).get_content().replace("\r\n", "\n")  # SMTP: CRLF
     assert explain.summary(view) in body and view["amount_due"] in body and "Volt Engineering" in body
+    [pdf] = mail.iter_attachments()   # tm-basic's parties have no addresses: the PDF, no UBL
+    assert pdf.get_filename() == "INV-000001.pdf" and pdf.get_content_type() == "application/pdf"
+    assert pdf.get_content().startswith(b"%PDF") and "INV-000001" in pdf_text(pdf.get_content())
     assert (row.status, row.attempts, row.last_error) == ("sent", 1, None) and row.sent_at is not None
 
     # Sent is final: more passes, even ignoring the backoff, send nothing.

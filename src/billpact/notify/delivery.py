@@ -18,6 +18,7 @@ import smtplib
 import ssl
 import time
 from collections.abc import Callable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -31,6 +32,10 @@ from sqlalchemy.orm import Session
 
 from billpact.config import SmtpSettings
 from billpact.db.session import transaction
+from billpact.documents import export
+from billpact.documents.data import invoice_document
+from billpact.errors import InvalidInput
+from billpact.invoices.models import Invoice
 from billpact.notify import outbox
 from billpact.notify.outbox import Claim
 
@@ -46,10 +51,20 @@ class Attachment:
 
 
 def attachments_for(engine: Engine, message: Claim) -> list[Attachment]:
-    """The files to attach to a message. The hook for the invoice PDF: once `documents/` exists,
-    render the invoice (`message.invoice_pk`) here, in a read-only transaction on `engine`, and
-    return it; the body then becomes a cover note (`outbox.invoice_message`). Until then: none."""
-    return []
+    """An invoice's email carries its PDF, and its Peppol UBL when the parties' details allow one
+    (an invoice whose client lacks an address still goes out, as a PDF). Rendered at sending, in a
+    read-only transaction: an issued invoice never changes, so every attempt attaches the same files."""
+    if message.invoice_pk is None:
+        return []
+    with transaction(engine) as session:
+        invoice = session.get(Invoice, message.invoice_pk)
+        if invoice is None:
+            return []
+        document = invoice_document(session, invoice)
+    found = [Attachment(export.file_name(document, "pdf"), "application/pdf", export.render(document, "pdf"))]
+    with suppress(InvalidInput):   # no e-invoice without the parties' addresses: the PDF alone
+        found.append(Attachment(export.file_name(document, "ubl"), "application/xml", export.render(document, "ubl")))
+    return found
 
 
 def compose(message: Claim, sender: str, attachments: Sequence[Attachment] = ()) -> EmailMessage:

@@ -80,8 +80,8 @@ def _one_line(text: str) -> str:
 
 
 def invoice_message(session: Session, invoice: Invoice, sender: str | None) -> tuple[str, str, str]:
-    """(recipient, subject, body) of an invoice's email. The body is the invoice as text until the
-    documents exist; then it becomes a cover note and `delivery.attachments_for` adds the PDF."""
+    """(recipient, subject, body) of an invoice's email: a cover note with the invoice's summary as text;
+    `delivery.attachments_for` adds the PDF (and the UBL when it can be made) at sending."""
     client = session.get(Client, invoice.client_pk)
     if client is None or not client.email:
         raise DomainError(f"invoice {invoice.number}: its client has no email address")
