@@ -14,12 +14,17 @@ from billpact.api.routes import (
     billing_runs,
     clients,
     contracts,
+    costs,
     credit_notes,
+    cycles,
     documents,
     events,
     invoices,
     issues,
+    milestones,
+    notifications,
     payments,
+    prebill,
 )
 from billpact.db.session import make_engine
 from billpact.web import pages
@@ -32,7 +37,7 @@ def create_app(database_url: str) -> FastAPI:
     app.state.engine = make_engine(database_url)
     errors.install(app)
     for module in (clients, contracts, invoices, billing_runs, payments, credit_notes, documents, events, issues,
-                   audit_log):
+                   audit_log, milestones, costs, cycles, prebill, notifications):
         app.include_router(module.router, prefix="/api/v1")
     pages.install(app, web_secret())
     return app

@@ -250,7 +250,21 @@ def demo(db: DbOption = None,
 
 
 # Commands of the other domains register themselves on `app` when imported.
-from billpact.cli import audit, credits, documents, issue_log, mail, payments, users  # noqa: E402, F401
+from billpact.cli import (  # noqa: E402, F401
+    audit,
+    credits,
+    documents,
+    issue_log,
+    mail,
+    milestones,
+    payments,
+    prebill,
+    remind,
+    report_budget,
+    report_cycle,
+    reports,
+    users,
+)
 
 
 def main() -> None:

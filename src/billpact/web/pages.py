@@ -27,7 +27,18 @@ from billpact.invoices import lifecycle
 from billpact.invoices import service as invoices
 from billpact.issue_log import service as issue_log
 from billpact.users import service as users
-from billpact.web import billing, contracts, imports, issues, payments, portal
+from billpact.web import (
+    billing,
+    contracts,
+    costs,
+    cycles,
+    imports,
+    issues,
+    milestones,
+    notifications,
+    payments,
+    portal,
+)
 from billpact.web import users as users_pages
 from billpact.web.rendering import PageUser, Refused, SignIn, render
 from billpact.web.session import SignInLimiter, csrf_ok
@@ -37,7 +48,8 @@ MOVES = {"approve": ("admin", "approver"), "issue": BILLING}
 OWED = ("issued", "sent", "partially_paid", "disputed")
 COMING = timedelta(days=14)
 FILE_KINDS = ("pdf", "ubl", "facturx", "pay-application")
-SECTIONS = (contracts, billing, imports, payments, issues, users_pages, portal)   # each module's pages
+SECTIONS = (contracts, billing, imports, payments, issues, users_pages, portal, milestones, costs, cycles,
+            notifications)   # each module's pages
 
 
 @router.get("/login", response_class=HTMLResponse)

@@ -33,10 +33,15 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "/import": ("admin", "billing", "project_manager"),
     "/users": ("admin",),
     "/portal": ("client",),
+    "/milestones": STAFF,
+    "/costs": ("admin", "billing", "approver", "project_manager", "viewer"),
+    "/cycles": STAFF,
+    "/notifications": STAFF,
 }
 NAVIGATION = (("/", "Today"), ("/portal", "Account"), ("/invoices", "Invoices"), ("/contracts", "Contracts"),
               ("/billing", "Billing run"), ("/payments", "Payments"), ("/issues", "Issue log"),
-              ("/import", "Import"), ("/users", "Users"))
+              ("/milestones", "Milestones"), ("/costs", "Costs"), ("/cycles", "Cycles"), ("/import", "Import"),
+              ("/users", "Users"), ("/notifications", "Notifications"))
 
 
 class SignIn(Exception):

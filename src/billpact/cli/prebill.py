@@ -1,0 +1,3 @@
+"""Commands: prebill (issue 6; being written)."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Commands: report_budget (issue 6; being written)."""
+
+from __future__ import annotations

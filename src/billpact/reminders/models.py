@@ -1,0 +1,3 @@
+"""Tables of billpact.reminders (issue 6; being written)."""
+
+from __future__ import annotations
