@@ -25,6 +25,7 @@ from billpact.api.routes import (
     notifications,
     payments,
     prebill,
+    timesheets,
 )
 from billpact.db.session import make_engine
 from billpact.web import pages
@@ -37,7 +38,7 @@ def create_app(database_url: str) -> FastAPI:
     app.state.engine = make_engine(database_url)
     errors.install(app)
     for module in (clients, contracts, invoices, billing_runs, payments, credit_notes, documents, events, issues,
-                   audit_log, milestones, costs, cycles, prebill, notifications):
+                   audit_log, milestones, costs, cycles, prebill, notifications, timesheets):
         app.include_router(module.router, prefix="/api/v1")
     pages.install(app, web_secret())
     return app

@@ -263,6 +263,7 @@ from billpact.cli import (  # noqa: E402, F401
     report_budget,
     report_cycle,
     reports,
+    timesheets,
     users,
 )
 

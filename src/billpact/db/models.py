@@ -27,6 +27,7 @@ from billpact.organization.models import Organization, SeriesCounter
 from billpact.payments.models import Allocation
 from billpact.prebill import models as prebill_models  # noqa: F401
 from billpact.reminders import models as reminder_models  # noqa: F401
+from billpact.timesheets import models as timesheet_models  # noqa: F401
 from billpact.users.models import ApiToken, User
 
 __all__ = [

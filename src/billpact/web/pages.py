@@ -38,6 +38,7 @@ from billpact.web import (
     notifications,
     payments,
     portal,
+    timesheets,
 )
 from billpact.web import users as users_pages
 from billpact.web.rendering import PageUser, Refused, SignIn, render
@@ -49,7 +50,7 @@ OWED = ("issued", "sent", "partially_paid", "disputed")
 COMING = timedelta(days=14)
 FILE_KINDS = ("pdf", "ubl", "facturx", "pay-application")
 SECTIONS = (contracts, billing, imports, payments, issues, users_pages, portal, milestones, costs, cycles,
-            notifications)   # each module's pages
+            notifications, timesheets)   # each module's pages
 
 
 @router.get("/login", response_class=HTMLResponse)

@@ -37,8 +37,10 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "/costs": ("admin", "billing", "approver", "project_manager", "viewer"),
     "/cycles": STAFF,
     "/notifications": STAFF,
+    "/timesheets": STAFF,
 }
 NAVIGATION = (("/", "Today"), ("/portal", "Account"), ("/invoices", "Invoices"), ("/contracts", "Contracts"),
+              ("/timesheets", "Timesheets"),
               ("/billing", "Billing run"), ("/payments", "Payments"), ("/issues", "Issue log"),
               ("/milestones", "Milestones"), ("/costs", "Costs"), ("/cycles", "Cycles"), ("/import", "Import"),
               ("/users", "Users"), ("/notifications", "Notifications"))

@@ -1,0 +1,7 @@
+"""Web pages: timesheets (issue 6; being written)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(include_in_schema=False)
