@@ -212,7 +212,7 @@ def _dispute(session: Session, found: Links, *, reason: str, title: str | None, 
     checked_owner = _text(owner, "owner", required=False, limit=OWNER_MAX)
     invoice = _locked_invoice(session, found.invoice.pk)
     name = invoice.number or f"draft {invoice.pk}"
-    checked_title = _text(title, "title", required=False, limit=TITLE_MAX) or _headline(f"{name}: {checked_reason}")
+    checked_title = _text(title, "title", required=False, limit=TITLE_MAX) or headline(f"{name}: {checked_reason}")
     if invoice.status != "disputed":
         lifecycle.dispute(session, invoice, reason=checked_reason)
     return _create(session, Links(found.client, found.contract, invoice), kind="dispute", title=checked_title,
@@ -220,7 +220,7 @@ def _dispute(session: Session, found: Links, *, reason: str, title: str | None, 
                    note=f"{name} disputed: {checked_reason}")
 
 
-def _headline(text: str) -> str:
+def headline(text: str) -> str:
     first = text.splitlines()[0] if text else text
     return first if len(first) <= TITLE_MAX else first[:TITLE_MAX - 1] + "…"
 

@@ -2,7 +2,7 @@
 contract has billed against its value, its invoices — and asking the billing team a question.
 
 Everything is read for the signed-in user's own client only (never from a form or query value), and
-a question goes through the API's client path (`_client_links`), so it may link only the client's own
+a question goes through the API's client path (`client_links`), so it may link only the client's own
 issued invoices: another client's invoice number is "not found" and nothing is created.
 """
 
@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from billpact.api.deps import SessionDep
 from billpact.api.routes.documents import attachment
-from billpact.api.routes.issues import OpenIn, _client_links
+from billpact.api.routes.issues import OpenIn, client_links
 from billpact.clients.models import Client
 from billpact.contracts.billing_summary import client_contracts
 from billpact.documents.statement_pdf import statement_pdf
@@ -75,7 +75,7 @@ def _question(session: Session, user: User, question: str, invoice: str | None) 
     """Open the question as the API opens a client's: its own client, only links it may see."""
     if not question.strip():
         raise DomainError("your question: write what you would like to know")
-    body = _client_links(session, user, OpenIn(kind=QUESTION_KIND, title=issues._headline(question.strip()),
+    body = client_links(session, user, OpenIn(kind=QUESTION_KIND, title=issues.headline(question.strip()),
                                                description=question, invoice=invoice))
     return issues.open_issue(session, kind=body.kind, title=body.title, description=body.description,
                              client=body.client, contract=body.contract, invoice=body.invoice)

@@ -89,7 +89,7 @@ class OpenIn(BaseModel):
     due: dt.date | None = None
 
 
-def _client_links(session: SessionDep, user: User, body: OpenIn) -> OpenIn:
+def client_links(session: SessionDep, user: User, body: OpenIn) -> OpenIn:
     """A client's question, confined: kind among CLIENT_KINDS, its own client, only links it may see, and
     no severity, owner or due date of its choosing (those are how the billing team triages)."""
     if body.kind not in CLIENT_KINDS:
@@ -111,7 +111,7 @@ def _client_links(session: SessionDep, user: User, body: OpenIn) -> OpenIn:
 @router.post("/issues", summary="Open a billing issue (a client: a billing question)", status_code=201)
 def open_issue(body: OpenIn, session: SessionDep, user: Opener) -> dict[str, Any]:
     if user.role == "client":
-        body = _client_links(session, user, body)
+        body = client_links(session, user, body)
     issue = issues.open_issue(session, kind=body.kind, title=body.title, description=body.description,
                               client=body.client, contract=body.contract, invoice=body.invoice,
                               severity=body.severity, owner=body.owner, due=body.due)
