@@ -20,6 +20,12 @@ from billpact.db.migrate import upgrade
 from billpact.db.session import make_engine, normalize_url
 
 EXAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "spec" / "examples"
+
+# No reminder jobs in a background thread of every app a test starts (tests/reminders turns them on).
+os.environ.setdefault("BILLPACT_REMIND_SCHEDULER", "0")
+# The acceptance examples' expenses carry no receipt reference (the spec's format has none): tests of
+# other things approve their drafts; tests/prebill turns the receipt check on where they test it.
+os.environ.setdefault("BILLPACT_PREBILL_RECEIPTS", "0")
 BACKENDS = ["sqlite", "postgresql"]
 
 

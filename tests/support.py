@@ -11,7 +11,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from billpact.cli.main import app
+import billpact.cli.main  # noqa: F401 (registers every command on the app)
+from billpact.cli.app import app
 from billpact.db.session import make_engine, transaction
 
 # A second client (BETA, contract C-9, 2 hours in January) beside an example's ACME: for isolation tests.

@@ -126,7 +126,7 @@ def document(start: date = date(2026, 1, 1), months: int = 6, seed: int = 2026) 
              "quantity": 1, "unit_price": "899.99", "unit_cost": "700.00"},
         ],
         "retainage_releases": [{"contract": "C-200", "date": str(end)}],
-        "budgets": [{"contract": "C-100", "labor_hours": 800, "labor_cost": "64000.00", "expenses": "6000.00"}],
+        "budgets": [{"contract": "C-100", "labor_hours": 3000, "labor_cost": "240000.00", "expenses": "8000.00"}],
         "cost_rates": [{"person": p, "rate": "70.00"} for names in PEOPLE.values() for p in names],
         "time": [], "expenses": [], "progress": [],
     }
@@ -145,7 +145,8 @@ def document(start: date = date(2026, 1, 1), months: int = 6, seed: int = 2026) 
                                                 **({"overtime": True} if contract == "C-100" and
                                                    rng.random() < 0.03 else {})})
             if rng.random() < 0.08:
-                doc["expenses"].append({"contract": "C-100", "date": str(day),
+                doc["expenses"].append({"id": f"EXP-{len(doc['expenses']) + 1:04d}",   # the receipt reference
+                                        "contract": "C-100", "date": str(day),
                                         "category": rng.choice(["travel", "lodging", "meals"]),
                                         "amount": f"{rng.randint(4000, 60000) / 100:.2f}"})
         day += timedelta(days=1)

@@ -15,6 +15,7 @@ from tests.conftest import EXAMPLES
 from tests.support import SECOND_CLIENT, run
 
 ROLES = ("admin", "billing", "approver", "project_manager", "viewer", "client")
+STAFF = set(ROLES) - {"client"}
 
 
 @pytest.fixture
@@ -67,7 +68,7 @@ MATRIX: list[tuple[str, str, Any, set[str]]] = [
     ("POST", "/api/v1/invoices/INV-000001/credit", {"full": True, "reason": "x"}, {"admin", "billing"}),
     ("POST", "/api/v1/invoices/INV-000001/rebill", {"reason": "x"}, {"admin", "billing"}),
     ("POST", "/api/v1/payments", {"client": "ACME", "amount": "1.00"}, {"admin", "billing"}),
-    ("GET", "/api/v1/payments", None, {"admin", "billing", "approver", "project_manager", "viewer"}),
+    ("GET", "/api/v1/payments", None, STAFF),
     ("GET", "/api/v1/clients/ACME/statement", None, set(ROLES)),
     # A literal {placeholder}: an id the templating below does not rewrite (answered 404/422 to the roles
     # allowed); tests/api/test_routes_more.py calls these routes with real ids.
@@ -86,6 +87,25 @@ MATRIX: list[tuple[str, str, Any, set[str]]] = [
     ("GET", "/api/v1/invoices/INV-000001/files/pdf", None, set(ROLES)),
     ("GET", "/api/v1/credit-notes/{number}/files/pdf", None, set(ROLES)),
     ("GET", "/api/v1/clients/ACME/statement/pdf", None, set(ROLES)),
+    # project controls (issue 6)
+    ("GET", "/api/v1/milestones", None, STAFF),
+    ("POST", "/api/v1/contracts/{code}/milestones/{milestone}/plan", {"percent": 5},
+     {"admin", "billing", "project_manager"}),
+    ("GET", "/api/v1/contracts/{code}/kpis", None, STAFF),
+    ("POST", "/api/v1/contracts/{code}/kpis", {"name": "x", "unit": "u", "target": "1", "direction": "higher"},
+     {"admin", "billing", "project_manager"}),
+    ("POST", "/api/v1/contracts/{code}/kpis/{name}/actuals", {"value": "1"}, {"admin", "billing", "project_manager"}),
+    ("GET", "/api/v1/reports/budget", None, STAFF),
+    ("GET", "/api/v1/reports/cycle", None, STAFF),
+    ("GET", "/api/v1/invoices/INV-000001/review", None, STAFF),
+    ("POST", "/api/v1/invoices/999/waivers", {"finding": "x", "reason": "y"}, {"admin", "billing", "approver"}),
+    ("GET", "/api/v1/notifications", None, STAFF),
+    ("POST", "/api/v1/notifications/{notification_id}/read", None, STAFF),
+    ("GET", "/api/v1/timesheets", None, STAFF),
+    ("POST", "/api/v1/timesheets", {"entries": []}, STAFF),
+    ("POST", "/api/v1/timesheets/submit", {"week": "2026-W07"}, STAFF),
+    ("POST", "/api/v1/timesheets/{entry_id}/approve", {}, {"admin", "billing", "project_manager"}),
+    ("POST", "/api/v1/timesheets/{entry_id}/reject", {"comment": "x"}, {"admin", "billing", "project_manager"}),
     ("GET", "/api/v1/audit", None, {"admin"}),
     ("GET", "/api/v1/audit/verify", None, {"admin"}),
 ]

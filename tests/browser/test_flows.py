@@ -23,8 +23,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from typer.testing import CliRunner
 
-from billpact.cli.main import app
-from tests.support import free_port, run
+from tests.support import app, free_port, run
 
 PASSWORD = "correct horse battery"
 WIDTH, HEIGHT = 1280, 860
@@ -156,6 +155,12 @@ def test_the_billing_cycle_in_a_browser(site: tuple[str, Path], browser: Browser
     snap(page, shots, "contract")
     page.goto(f"{url}/issues")
     snap(page, shots, "issue-log")
+    for path, heading, shot in (("/milestones", "Milestones", "milestones"), ("/costs", "Cost", "costs"),
+                                ("/cycles", "Billing cycles", "cycles"), ("/timesheets", "Timesheet", "timesheets")):
+        page.goto(f"{url}{path}")                     # project controls, on the demo firm's data
+        expect(page.get_by_role("heading", level=1)).to_contain_text(heading)
+        expect(page.locator("main")).to_contain_text("C-")
+        snap(page, shots, shot)
     page.close()
 
 

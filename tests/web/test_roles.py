@@ -42,6 +42,19 @@ MATRIX: list[tuple[str, str, dict[str, str], set[str]]] = [
     ("GET", "/portal", {}, {"client"}),
     ("POST", "/portal/questions", {"question": ""}, {"client"}),
     ("GET", "/portal/statement.pdf", {}, {"client"}),
+    ("POST", "/invoices/999/waive", {"finding": "x", "reason": "y"}, {"admin", "billing", "approver"}),
+    ("GET", "/milestones", {}, STAFF),
+    ("POST", "/milestones/C-1/M1", {"percent": "5"}, {"admin", "billing", "project_manager"}),
+    ("GET", "/costs", {}, STAFF),
+    ("POST", "/costs/C-1/budget", {"labor_cost": "1"}, {"admin", "billing", "project_manager"}),
+    ("GET", "/cycles", {}, STAFF),
+    ("GET", "/notifications", {}, STAFF),
+    ("POST", "/notifications/999/read", {}, STAFF),
+    ("GET", "/timesheets", {}, STAFF),
+    ("POST", "/timesheets", {}, STAFF),
+    ("POST", "/timesheets/submit", {}, STAFF),
+    ("POST", "/timesheets/999/approve", {}, {"admin", "billing", "project_manager"}),
+    ("POST", "/timesheets/999/reject", {"comment": "x"}, {"admin", "billing", "project_manager"}),
 ]
 # The routes by their templates, to prove the matrix leaves none out.
 TEMPLATES = {"/invoices/INV-000001": "/invoices/{reference}",
@@ -49,11 +62,16 @@ TEMPLATES = {"/invoices/INV-000001": "/invoices/{reference}",
              "/invoices/999/approve": "/invoices/{reference}/{action}",
              "/invoices/999/issue": "/invoices/{reference}/{action}", "/contracts/C-1": "/contracts/{code}",
              "/issues/999": "/issues/{ref}", "/issues/999/update": "/issues/{ref}/update",
-             "/issues/999/resolve": "/issues/{ref}/resolve", "/issues/999/reject": "/issues/{ref}/reject"}
+             "/issues/999/resolve": "/issues/{ref}/resolve", "/issues/999/reject": "/issues/{ref}/reject",
+             "/invoices/999/waive": "/invoices/{reference}/waive", "/costs/C-1/budget": "/costs/{code}/budget",
+             "/milestones/C-1/M1": "/milestones/{contract}/{milestone}",
+             "/notifications/999/read": "/notifications/{ref}/read",
+             "/timesheets/999/approve": "/timesheets/{entry_id}/approve",
+             "/timesheets/999/reject": "/timesheets/{entry_id}/reject"}
 
 
 def test_the_matrix_covers_every_page() -> None:
-    routers = [pages.router, *(section.router for section in pages.SECTIONS)]
+    routers = [pages.router, pages.prebill_pages.router, *(section.router for section in pages.SECTIONS)]
     found = {(method, route.path) for router in routers for route in router.routes
              if isinstance(route, APIRoute) for method in route.methods}
     covered = {(method, TEMPLATES.get(path, path)) for method, path, _form, _roles in MATRIX}

@@ -28,11 +28,12 @@ from billpact.api.routes import (
     timesheets,
 )
 from billpact.db.session import make_engine
+from billpact.reminders import scheduler
 from billpact.web import pages
 
 
 def create_app(database_url: str) -> FastAPI:
-    app = FastAPI(title="billpact", version="0.1.0",
+    app = FastAPI(title="billpact", version="0.1.0", lifespan=scheduler.lifespan,
                   description="Contract & project billing: every route needs `Authorization: Bearer <API token>` "
                               "(`billpact token create USER`).")
     app.state.engine = make_engine(database_url)

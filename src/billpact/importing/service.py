@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from bisect import bisect_right
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -21,6 +21,7 @@ from billpact.clients.models import Client
 from billpact.contracts.history import amended_versions
 from billpact.contracts.models import Amendment, Contract, ContractVersion
 from billpact.core.calendar import calendar_period
+from billpact.db.chunks import chunks
 from billpact.errors import InvalidInput
 from billpact.events import models as ev
 from billpact.importing import models as m
@@ -30,8 +31,6 @@ from billpact.importing.validate import EVENT_LISTS, StoredState, validate_rules
 from billpact.invoices.models import Invoice
 from billpact.organization.models import Organization
 from billpact.payments.service import apply_imported
-
-CHUNK = 500  # bound on IN (...) lists and executemany batches
 
 
 @dataclass
@@ -91,15 +90,12 @@ def _without_stored_amendments(session: Session, doc: m.ImportFile, upsert: bool
 
 # ---------------------------------------------------------------- what the rules need from the database
 
-def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
-    for i in range(0, len(values), CHUNK):
-        yield values[i:i + CHUNK]
 
 
 def stored_state(session: Session, doc: m.ImportFile) -> StoredState:
     state = StoredState()
     contract_ids = sorted({c.id for c in doc.contracts} | _referenced_contracts(doc))
-    for chunk in _chunks(contract_ids):
+    for chunk in chunks(contract_ids):
         for contract, client in session.execute(
                 select(Contract, Client).join(Client, Client.pk == Contract.client_pk)
                 .where(Contract.code.in_(chunk))):
@@ -111,20 +107,20 @@ def stored_state(session: Session, doc: m.ImportFile) -> StoredState:
             state.amendments.setdefault(code, []).append(m.Amendment.model_validate(written))
     client_ids = sorted({c.id for c in doc.clients} | {c.client for c in doc.contracts}
                         | {p.client for p in doc.payments})
-    for chunk in _chunks(client_ids):
+    for chunk in chunks(client_ids):
         for client in session.scalars(select(Client).where(Client.code.in_(chunk))):
             state.clients[client.code] = _client_model(client)
     for name in EVENT_LISTS:
         ids = sorted({e.id for e in getattr(doc, name) if e.id is not None})
         model = _EVENT_MODELS[name]
         found: set[str] = set()
-        for chunk in _chunks(ids):
+        for chunk in chunks(ids):
             found.update(session.scalars(select(model.ext_id).where(model.ext_id.in_(chunk))))
         state.event_ids[name] = found
     _stored_hours(session, doc, state)
     _stored_progress(session, doc, state)
     numbers = sorted({p.invoice for p in doc.payments if p.invoice})
-    for chunk in _chunks(numbers):
+    for chunk in chunks(numbers):
         state.invoice_numbers.update(n for n in session.scalars(select(Invoice.number)
                                                                 .where(Invoice.number.in_(chunk))) if n)
     return state
@@ -146,7 +142,7 @@ def _stored_hours(session: Session, doc: m.ImportFile, state: StoredState) -> No
         return
     persons = sorted({t.person for t in doc.time})
     first, last = min(t.date for t in doc.time), max(t.date for t in doc.time)
-    for chunk in _chunks(persons):
+    for chunk in chunks(persons):
         for person, day, hours in session.execute(
                 select(ev.TimeEntry.person, ev.TimeEntry.date, func.sum(ev.TimeEntry.hours))
                 .where(ev.TimeEntry.person.in_(chunk), ev.TimeEntry.date.between(first, last))
@@ -156,7 +152,7 @@ def _stored_hours(session: Session, doc: m.ImportFile, state: StoredState) -> No
 
 def _stored_progress(session: Session, doc: m.ImportFile, state: StoredState) -> None:
     codes = sorted({p.contract for p in doc.progress})
-    for chunk in _chunks(codes):
+    for chunk in chunks(codes):
         for code, day, item, percent in session.execute(
                 select(Contract.code, ev.ProgressReport.date, ev.ProgressReport.item, ev.ProgressReport.percent)
                 .join(Contract, Contract.pk == ev.ProgressReport.contract_pk).where(Contract.code.in_(chunk))):
@@ -216,7 +212,7 @@ def _load(session: Session, doc: m.ImportFile, stored: StoredState, upsert: bool
     for name, records in rows.items():
         if upsert:
             records = _new_records(session, _EVENT_MODELS[name], records, stored.event_ids[name])
-        for chunk in _chunks(records):
+        for chunk in chunks(records):
             session.execute(insert(_EVENT_MODELS[name]), list(chunk))
         summary.counts[name] = len(records)
     for b in doc.budgets:
@@ -242,7 +238,7 @@ def _new_records(session: Session, model: Any, records: list[dict[str, Any]], st
     owners = sorted({r[owner] for r in anonymous})
     stored: Counter[tuple[Any, ...]] = Counter()
     table = model.__table__
-    for chunk in _chunks(owners):
+    for chunk in chunks(owners):
         for row in session.execute(select(*[table.c[c] for c in columns])
                                    .where(table.c.ext_id.is_(None), table.c[owner].in_(chunk))):
             stored[tuple(_comparable(v) for v in row)] += 1
@@ -289,7 +285,7 @@ def _organization(session: Session, org: m.Organization) -> None:
 
 def _clients(session: Session, doc: m.ImportFile, upsert: bool) -> dict[str, Client]:
     codes = sorted({c.id for c in doc.clients} | {c.client for c in doc.contracts} | {p.client for p in doc.payments})
-    found = {c.code: c for chunk in _chunks(codes)
+    found = {c.code: c for chunk in chunks(codes)
              for c in session.scalars(select(Client).where(Client.code.in_(chunk)))}
     for c in doc.clients:
         row = found.get(c.id) or Client(code=c.id)
@@ -305,7 +301,7 @@ def _clients(session: Session, doc: m.ImportFile, upsert: bool) -> dict[str, Cli
 def _contracts(session: Session, doc: m.ImportFile, clients: dict[str, Client], upsert: bool
                ) -> dict[str, Contract]:
     codes = sorted({c.id for c in doc.contracts} | _referenced_contracts(doc))
-    found = {c.code: c for chunk in _chunks(codes)
+    found = {c.code: c for chunk in chunks(codes)
              for c in session.scalars(select(Contract).where(Contract.code.in_(chunk)))}
     for c in doc.contracts:
         if c.id in found:  # upsert of a stored contract: unchanged (validation refused changes)
@@ -357,7 +353,7 @@ def _versions(session: Session, row: Contract, written: m.Contract, amendments: 
 def _version_finder(session: Session, contract_pks: list[int]) -> Callable[[int, date], int]:
     """version_no(contract pk, day): the contract version in force on the day."""
     starts: dict[int, list[date]] = defaultdict(list)
-    for chunk in _chunks(contract_pks):
+    for chunk in chunks(contract_pks):
         for pk, valid_from in session.execute(select(ContractVersion.contract_pk, ContractVersion.valid_from)
                                               .where(ContractVersion.contract_pk.in_(chunk))
                                               .order_by(ContractVersion.contract_pk, ContractVersion.version_no)):

@@ -18,6 +18,7 @@ from billpact.errors import Conflict, DomainError
 from billpact.events.models import ProgressReport, Resale, RetainageRelease
 from billpact.invoices import service
 from billpact.invoices.models import BilledItem, Invoice
+from billpact.prebill import service as prebill
 
 MOVES: dict[str, tuple[str, ...]] = {
     "approved": ("draft",),
@@ -80,6 +81,7 @@ def approve(session: Session, invoices: Sequence[Invoice]) -> list[Invoice]:
                 fixed_too.append(first)  # a net-zero record
             first.status = "approved"
         invoice.status = "approved"
+    prebill.refuse_unwaived(session, invoices)   # the pre-bill review: each finding resolved or waived
     session.flush()
     moved(session, list(invoices) + fixed_too, "approve", {**before, **{h.pk: "draft" for h in fixed_too}})
     return list(invoices)

@@ -22,6 +22,7 @@ from billpact.errors import Conflict, DomainError, NotFound
 from billpact.invoices.models import Invoice, InvoiceLine
 from billpact.invoices.views import invoice_json
 from billpact.organization.models import Organization, SeriesCounter
+from billpact.prebill import service as prebill
 
 DEFAULT_SERIES = "INV-{seq:06d}"
 STATUSES = ("draft", "approved", "issued", "sent", "partially_paid", "paid", "disputed", "void")
@@ -86,6 +87,7 @@ def issue_drafts(session: Session, through: date, issue_date: date | None = None
     if contracts:
         query = query.where(Contract.code.in_(list(contracts)))
     drafts = list(session.scalars(query))
+    found = prebill.findings(session, drafts)  # reviewed as drafts; unattended, findings warn but never block
     for invoice in drafts:
         invoice.status = "approved"  # a zero record (is_hold) is fixed with its neighbours, never numbered
     issued = number(session, [inv for inv in drafts if not inv.is_hold], issue_date)
@@ -94,6 +96,7 @@ def issue_drafts(session: Session, through: date, issue_date: date | None = None
                       + [audit.Change("invoice", str(inv.pk), "issue", {"status": "approved"},
                                       {"status": inv.status, "number": inv.number,
                                        "invoice_date": inv.invoice_date.isoformat()}) for inv in issued])
+    prebill.note_issued(session, issued, found)
     return issued
 
 

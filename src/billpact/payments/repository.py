@@ -11,18 +11,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from billpact.core.money import ZERO
 from billpact.credit_notes.models import CreditNote
+from billpact.db.chunks import chunks
 from billpact.events.models import Payment
 from billpact.invoices.models import Invoice
 from billpact.payments.models import Allocation
-
-CHUNK = 500  # bound on IN (...) lists
 
 # Numbered and part of the ledger: these have a balance.
 ISSUED = ("issued", "sent", "partially_paid", "paid", "disputed")
@@ -76,9 +74,6 @@ def live_payment(as_of: date | None = None) -> ColumnElement[bool]:
     return and_(Payment.date <= as_of, or_(Payment.reversed_on.is_(None), Payment.reversed_on > as_of))
 
 
-def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
-    for i in range(0, len(values), CHUNK):
-        yield values[i:i + CHUNK]
 
 
 def _applied(session: Session, where: ColumnElement[bool], as_of: date | None) -> dict[int, tuple[Decimal, Decimal]]:
@@ -98,7 +93,7 @@ def balances(session: Session, invoices: Sequence[Invoice], as_of: date | None =
     """Each invoice's balance (by pk)."""
     applied: dict[int, tuple[Decimal, Decimal]] = {}
     pks = [inv.pk for inv in invoices]
-    for chunk in _chunks(pks):
+    for chunk in chunks(pks):
         applied.update(_applied(session, Invoice.pk.in_(list(chunk)), as_of))
     return {inv.pk: Balance(inv.amount_due, *applied.get(inv.pk, (ZERO, ZERO))) for inv in invoices}
 
@@ -113,7 +108,7 @@ def last_reversal(session: Session, invoice_pks: Sequence[int]) -> dict[int, dat
     """The latest day an allocation to each invoice was reversed: a new allocation is never dated
     before it, so a statement as of any day never counts an invoice as paid twice."""
     out: dict[int, date] = {}
-    for chunk in _chunks(list(invoice_pks)):
+    for chunk in chunks(list(invoice_pks)):
         for pk, day in session.execute(select(Allocation.invoice_pk, func.max(Allocation.reversed_on))
                                        .where(Allocation.invoice_pk.in_(list(chunk)),
                                               Allocation.reversed_on.is_not(None))
@@ -157,7 +152,7 @@ def client_credit(session: Session, client_pk: int, currency: str, as_of: date |
 
 def allocations_of_payments(session: Session, payment_pks: Sequence[int]) -> dict[int, list[Allocation]]:
     out: dict[int, list[Allocation]] = {pk: [] for pk in payment_pks}
-    for chunk in _chunks(list(payment_pks)):
+    for chunk in chunks(list(payment_pks)):
         for row in session.scalars(select(Allocation).where(Allocation.payment_pk.in_(list(chunk)))
                                    .order_by(Allocation.pk)):
             assert row.payment_pk is not None
@@ -168,7 +163,7 @@ def allocations_of_payments(session: Session, payment_pks: Sequence[int]) -> dic
 def numbers(session: Session, invoice_pks: Iterable[int]) -> dict[int, str]:
     pks = sorted(set(invoice_pks))
     out: dict[int, str] = {}
-    for chunk in _chunks(pks):
+    for chunk in chunks(pks):
         out.update((pk, number or f"draft {pk}") for pk, number in session.execute(
             select(Invoice.pk, Invoice.number).where(Invoice.pk.in_(list(chunk)))))
     return out

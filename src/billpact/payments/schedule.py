@@ -64,7 +64,7 @@ def scheduled(session: Session, client_pk: int, currency: str, as_of: date) -> l
             .where(BilledItem.contract_pk.in_(pks), BilledItem.released_by.is_(None),
                    Invoice.status.in_(FIXED_STATUSES))):
         billed[pk].add(key)
-    events = _milestone_events(session, pks)
+    events = milestone_events(session, pks)
     until = horizon(as_of)
     out: list[Scheduled] = []
     for contract in stored:
@@ -111,7 +111,7 @@ def _of_contract(core: CoreContract, billed: set[str], events: list[core_items.M
     return out
 
 
-def _milestone_events(session: Session, contract_pks: list[int]) -> dict[int, list[core_items.MilestoneItem]]:
+def milestone_events(session: Session, contract_pks: list[int]) -> dict[int, list[core_items.MilestoneItem]]:
     """Milestone events merged per (contract, milestone): a later event may add the other date."""
     merged: dict[tuple[int, str], list[date | None]] = {}
     for ev in session.scalars(select(MilestoneEvent).where(MilestoneEvent.contract_pk.in_(contract_pks))

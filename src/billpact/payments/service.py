@@ -35,6 +35,7 @@ from billpact.clients import repository as clients
 from billpact.clients.models import Client
 from billpact.core.money import Currency, is_currency
 from billpact.credit_notes.models import CreditNote
+from billpact.db.chunks import chunks
 from billpact.errors import Conflict, InvalidInput, NotFound
 from billpact.events.models import Payment
 from billpact.importing import models as import_models
@@ -167,7 +168,7 @@ def _settle(session: Session, invoices_: Sequence[Invoice], on: date | None, cau
     """Each credit note of these invoices gives its own invoice what credit it still holds, up to the
     invoice's open balance, oldest note first; returns the allocations made."""
     locked = _locked(session, [inv.pk for inv in invoices_])
-    notes = sorted((note for chunk in repo._chunks([inv.pk for inv in locked])
+    notes = sorted((note for chunk in chunks([inv.pk for inv in locked])
                     for note in session.scalars(select(CreditNote).where(CreditNote.invoice_pk.in_(list(chunk))))),
                    key=lambda n: (n.date, n.pk))
     made: list[Applied] = []
@@ -284,7 +285,7 @@ def _open_invoices(session: Session, client_pk: int, currency: str, statuses: Se
 def _locked(session: Session, pks: Sequence[int]) -> list[Invoice]:
     """These invoices, re-read and held FOR UPDATE (in pk order, so lockers never deadlock)."""
     out: list[Invoice] = []
-    for chunk in repo._chunks(sorted(set(pks))):
+    for chunk in chunks(sorted(set(pks))):
         out += session.scalars(select(Invoice).where(Invoice.pk.in_(list(chunk))).order_by(Invoice.pk)
                                .with_for_update().execution_options(populate_existing=True))
     return out
@@ -376,7 +377,7 @@ def apply_credit(session: Session, client: str, *, invoice: str | None = None, c
     made: list[Applied] = []
     if target is None:
         own = [s.pk for s in repo.sources(session, row.pk, code) if s.kind == "credit_note" and s.remaining > 0]
-        invoice_pks = [pk for chunk in repo._chunks(own) for pk in session.scalars(
+        invoice_pks = [pk for chunk in chunks(own) for pk in session.scalars(
             select(CreditNote.invoice_pk).where(CreditNote.pk.in_(list(chunk))))]
         own_invoices = [inv for inv in _locked(session, invoice_pks) if inv.status in PAYABLE]
         made += _settle(session, own_invoices, when, cause=f"credit applied for {row.code}")

@@ -6,26 +6,26 @@ checked here on every page and action; client users see only their own client's 
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, cast
 
 from fastapi import APIRouter, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
 from starlette.middleware.sessions import SessionMiddleware
 
 from billpact.api.deps import BILLING, SessionDep
 from billpact.api.routes import documents as documents_api
 from billpact.api.routes.invoices import shown, visible
+from billpact.api.routes.prebill import WAIVERS
 from billpact.clients.models import Client
 from billpact.contracts import access
-from billpact.contracts.models import Contract
-from billpact.core.calendar import ContractCalendar, Cycle
 from billpact.errors import DomainError, InvalidInput
 from billpact.invoices import explain as explaining
 from billpact.invoices import lifecycle
 from billpact.invoices import service as invoices
 from billpact.issue_log import service as issue_log
+from billpact.prebill import service as prebill
+from billpact.reminders.service import billing_dates
 from billpact.users import service as users
 from billpact.web import (
     billing,
@@ -40,6 +40,7 @@ from billpact.web import (
     portal,
     timesheets,
 )
+from billpact.web import prebill as prebill_pages
 from billpact.web import users as users_pages
 from billpact.web.rendering import PageUser, Refused, SignIn, render
 from billpact.web.session import SignInLimiter, csrf_ok
@@ -103,22 +104,6 @@ def dashboard(request: Request, session: SessionDep, user: PageUser) -> HTMLResp
                   issue_count=len(active))
 
 
-def billing_dates(session: SessionDep, scope: set[int] | None, first: date, last: date) -> list[tuple[date, list[str]]]:
-    """The billing dates in [first, last] of open contracts (the end of each period they run in), with
-    the contracts that bill on each."""
-    query = select(Contract).where(Contract.closed_on.is_(None), Contract.start <= last,
-                                   (Contract.end.is_(None)) | (Contract.end >= first)).order_by(Contract.code)
-    if scope is not None:
-        query = query.where(Contract.pk.in_(scope))
-    found: dict[date, list[str]] = {}
-    for contract in session.scalars(query):
-        dates = ContractCalendar(cast(Cycle, contract.cycle), contract.start, contract.end)
-        for period in dates.periods(first, last):
-            if first <= period.end <= last:
-                found.setdefault(period.end, []).append(contract.code)
-    return sorted(found.items())
-
-
 @router.get("/invoices", response_class=HTMLResponse)
 def invoice_list(request: Request, session: SessionDep, user: PageUser, status: str | None = None,
                  client: str | None = None) -> HTMLResponse:
@@ -143,8 +128,9 @@ def invoice_detail(request: Request, reference: str, session: SessionDep, user: 
     progress = any(line["kind"] == "progress" for line in view["lines"])
     files = [("pdf", "PDF")] + ([("ubl", "Peppol UBL"), ("facturx", "Factur-X")] if invoice.number else []) + (
         [("pay-application", "Pay application (G702/G703)")] if progress else [])
+    findings = prebill.review_json(invoice, prebill.review(session, invoice)) if user.role != "client" else None
     return render(request, "invoice.html", user, invoice=view, explanation=explaining.explain(session, invoice),
-                  actions=actions, files=files)
+                  actions=actions, files=files, findings=findings, can_waive=user.role in WAIVERS)
 
 
 @router.get("/invoices/{reference}/files/{kind}")
@@ -191,6 +177,7 @@ def install(app: FastAPI, secret: str) -> None:
     async def refused(request: Request, exc: Refused) -> Response:
         return render(request, "message.html", None, code=403, message=exc.message)
 
+    app.include_router(prebill_pages.router)   # before `router`: its POST /invoices/{ref}/{action} would take /waive
     app.include_router(router)
     for section in SECTIONS:
         app.include_router(section.router)
