@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 import billpact.cli.main  # noqa: F401 (registers every command on the app)
 from billpact.cli.app import app
 from billpact.db.session import make_engine, transaction
+from billpact.users import service as users
 
 # A second client (BETA, contract C-9, 2 hours in January) beside an example's ACME: for isolation tests.
 SECOND_CLIENT = """
@@ -50,3 +51,17 @@ def database(db: str) -> Iterator[Session]:
             yield session
     finally:
         engine.dispose()
+
+
+ROLES = ("admin", "billing", "approver", "project_manager", "viewer", "client")
+
+
+def user_per_role(db: str, password: str, client: str = "ACME") -> dict[str, str]:
+    """A user named after each role (the client user belongs to `client`), each with an API token:
+    role -> token."""
+    tokens = {}
+    with database(db) as session:
+        for role in ROLES:
+            users.add_user(session, role, password, role, client if role == "client" else None)
+            tokens[role] = users.create_token(session, role, "test")[1]
+    return tokens

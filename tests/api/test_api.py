@@ -12,9 +12,8 @@ from billpact.api.app import create_app
 from billpact.db.session import make_engine, transaction
 from billpact.users import service as users
 from tests.conftest import EXAMPLES
-from tests.support import SECOND_CLIENT, run
+from tests.support import ROLES, SECOND_CLIENT, run
 
-ROLES = ("admin", "billing", "approver", "project_manager", "viewer", "client")
 STAFF = set(ROLES) - {"client"}
 
 

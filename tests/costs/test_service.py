@@ -37,8 +37,7 @@ from fastapi.testclient import TestClient
 
 from billpact.api.app import create_app
 from billpact.costs import service as costs
-from billpact.users import service as users
-from tests.support import database, run
+from tests.support import database, run, user_per_role
 from tests.web.support import PASSWORD, as_user
 
 FILE = """
@@ -165,17 +164,12 @@ def test_the_service_keeps_decimals(billed: str) -> None:
     assert str(found.figures.eac) == "12048.19" and found.figures.method == "billed"
 
 
-ROLES = ("admin", "billing", "approver", "project_manager", "viewer", "client")
 
 
 @pytest.fixture
 def app_client(billed: str) -> Iterator[tuple[TestClient, dict[str, str]]]:
     """Every role with a token and a password; the project manager manages C-2 only."""
-    tokens = {}
-    with database(billed) as session:
-        for role in ROLES:
-            users.add_user(session, role, PASSWORD, role, "ACME" if role == "client" else None)
-            tokens[role] = users.create_token(session, role, "test")[1]
+    tokens = user_per_role(billed, PASSWORD)
     run(billed, "user", "assign", "project_manager", "C-2")
     app = create_app(billed)
     with TestClient(app, follow_redirects=False) as client:

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from billpact.api.app import create_app
 from billpact.users import service as users
-from tests.support import database, run
+from tests.support import database, run, user_per_role
 from tests.web.support import PASSWORD, csrf, sign_in
 
 # alice's two 8-hour entries on the 12th look alike (and make 16 h); bob worked 14 h on the 13th.
@@ -106,17 +106,12 @@ amendments: [{contract: C-1, effective: 2026-01-10, set: {terms.time.rates.engin
     assert "110.00" in found["rate:engineer"] and "540.00" in found["budget"] and "92.0 %" in found["cap"]
 
 
-ROLES = ("admin", "billing", "approver", "project_manager", "viewer", "client")
 
 
 @pytest.fixture
 def http(db: str, drafted: dict[str, Any]) -> Iterator[tuple[TestClient, dict[str, str]]]:
     """A user and token per role; the project manager manages C-9 only, the client user is ACME's."""
-    tokens = {}
-    with database(db) as session:
-        for role in ROLES:
-            users.add_user(session, role, PASSWORD, role, "ACME" if role == "client" else None)
-            tokens[role] = users.create_token(session, role, "test")[1]
+    tokens = user_per_role(db, PASSWORD)
     run(db, "user", "assign", "project_manager", "C-9")
     app = create_app(db)
     with TestClient(app) as client:

@@ -24,6 +24,7 @@ from billpact.core.calendar import ContractCalendar, Cycle
 from billpact.core.money import ZERO
 from billpact.cycles import stages
 from billpact.db.chunks import chunks
+from billpact.events.models import Expense, MilestoneEvent, ProgressReport, Resale, TimeEntry
 from billpact.invoices.models import Invoice, InvoiceLine
 from billpact.issue_log.service import open_disputes
 from billpact.payments.models import Allocation
@@ -79,17 +80,54 @@ def gather(session: Session, as_of: date, first: date, *, contract: str | None =
                        findings={pk: len(found) for pk, found in prebill.unwaived(session, drafts).items()})
     no_po = _missing_purchase_orders(session, contracts)
     waiting = _unapproved_time(session, [c.pk for c in contracts], first)
+    active = _activity(session, [c.pk for c in contracts], first)
     out: list[stages.Facts] = []
     for c in contracts:
         billed = invoices.get(c.pk, {})
         # A billing date off the calendar (an invoice after the contract's end) is a cycle too.
         days = {**ends[c.pk], **{billing: inv.period_start for billing, inv in billed.items()}}
         for billing_date in sorted(days):
+            if (billing_date not in billed and billing_date < as_of
+                    and not _billable(c, days[billing_date], billing_date, active.get(c.pk, set()))):
+                continue   # a period over with nothing to bill is no cycle
             facts = _facts(c, clients[c.client_pk], days[billing_date], billing_date, billed.get(billing_date),
                            details, c.pk in no_po)
             unapproved = sum(n for day, n in waiting.get(c.pk, ()) if days[billing_date] <= day <= billing_date)
             out.append(replace(facts, unapproved_time=unapproved))
     return out
+
+
+def _billable(contract: Contract, start: date, end: date, days: set[date]) -> bool:
+    """Whether a period has anything to bill: a recurring fee (every period), a fixed installment dated in
+    it (as written), or work or events dated in it (time, expenses, resales, progress, milestones,
+    timesheets)."""
+    terms = (contract.written or {}).get("terms") or []
+    if any(term.get("kind") == "recurring" for term in terms):
+        return True
+    installments = {str(item.get("date")) for term in terms if term.get("kind") == "fixed"
+                    for item in term.get("schedule") or []}
+    if any(start.isoformat() <= day <= end.isoformat() for day in installments):
+        return True
+    return any(start <= day <= end for day in days)
+
+
+def _activity(session: Session, contract_pks: list[int], first: date) -> dict[int, set[date]]:
+    """The days with work or events per contract since `first`: one grouped query per kind of record."""
+    found: dict[int, set[date]] = defaultdict(set)
+    sources = [(TimeEntry.contract_pk, TimeEntry.date), (Expense.contract_pk, Expense.date),
+               (Resale.contract_pk, Resale.date), (ProgressReport.contract_pk, ProgressReport.date),
+               (MilestoneEvent.contract_pk, MilestoneEvent.completed),
+               (MilestoneEvent.contract_pk, MilestoneEvent.accepted),
+               (TimesheetEntry.contract_pk, TimesheetEntry.date)]
+    for chunk in chunks(contract_pks):
+        for contract_col, day_col in sources:
+            for contract_pk, day in session.execute(
+                    select(contract_col, day_col).where(contract_col.in_(chunk), day_col.is_not(None),
+                                                        day_col >= first)
+                    .group_by(contract_col, day_col)):
+                if day is not None:
+                    found[contract_pk].add(day)
+    return found
 
 
 def _unapproved_time(session: Session, contract_pks: list[int], first: date) -> dict[int, list[tuple[date, int]]]:
