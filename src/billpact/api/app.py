@@ -25,6 +25,10 @@ from billpact.api.routes import (
     notifications,
     payments,
     prebill,
+    reports_kpis,
+    reports_management,
+    reports_receivables,
+    reports_revenue,
     timesheets,
 )
 from billpact.db.session import make_engine
@@ -39,7 +43,8 @@ def create_app(database_url: str) -> FastAPI:
     app.state.engine = make_engine(database_url)
     errors.install(app)
     for module in (clients, contracts, invoices, billing_runs, payments, credit_notes, documents, events, issues,
-                   audit_log, milestones, costs, cycles, prebill, notifications, timesheets):
+                   audit_log, milestones, costs, cycles, prebill, notifications, timesheets, reports_revenue,
+                   reports_receivables, reports_kpis, reports_management):
         app.include_router(module.router, prefix="/api/v1")
     pages.install(app, web_secret())
     return app

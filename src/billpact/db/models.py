@@ -17,16 +17,18 @@ from billpact.events.models import (
     RetainageRelease,
     TimeEntry,
 )
-from billpact.invoices.models import BilledItem, Invoice, InvoiceLine
-from billpact.issue_log.models import BillingIssue, BillingIssueUpdate
 
 # Project controls (issue 6): their tables register on Base.metadata when these modules are imported.
+from billpact.fx import models as fx_models  # noqa: F401
+from billpact.invoices.models import BilledItem, Invoice, InvoiceLine
+from billpact.issue_log.models import BillingIssue, BillingIssueUpdate
 from billpact.milestones import models as milestone_models  # noqa: F401
 from billpact.notify.models import OutboxMessage
 from billpact.organization.models import Organization, SeriesCounter
 from billpact.payments.models import Allocation
 from billpact.prebill import models as prebill_models  # noqa: F401
 from billpact.reminders import models as reminder_models  # noqa: F401
+from billpact.satisfaction import models as satisfaction_models  # noqa: F401
 from billpact.timesheets import models as timesheet_models  # noqa: F401
 from billpact.users.models import ApiToken, User
 

@@ -38,6 +38,11 @@ from billpact.web import (
     notifications,
     payments,
     portal,
+    report_kpis,
+    report_management,
+    report_receivables,
+    report_revenue,
+    reports,
     timesheets,
 )
 from billpact.web import prebill as prebill_pages
@@ -51,7 +56,8 @@ OWED = ("issued", "sent", "partially_paid", "disputed")
 COMING = timedelta(days=14)
 FILE_KINDS = ("pdf", "ubl", "facturx", "pay-application")
 SECTIONS = (contracts, billing, imports, payments, issues, users_pages, portal, milestones, costs, cycles,
-            notifications, timesheets)   # each module's pages
+            notifications, timesheets, reports, report_revenue, report_receivables, report_kpis,
+            report_management)   # each module's pages
 
 
 @router.get("/login", response_class=HTMLResponse)

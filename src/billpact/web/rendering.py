@@ -38,11 +38,13 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "/cycles": STAFF,
     "/notifications": STAFF,
     "/timesheets": STAFF,
+    "/reports": ("admin", "billing", "approver", "viewer"),
 }
 NAVIGATION = (("/", "Today"), ("/portal", "Account"), ("/invoices", "Invoices"), ("/contracts", "Contracts"),
               ("/timesheets", "Timesheets"),
               ("/billing", "Billing run"), ("/payments", "Payments"), ("/issues", "Issue log"),
-              ("/milestones", "Milestones"), ("/costs", "Costs"), ("/cycles", "Cycles"), ("/import", "Import"),
+              ("/milestones", "Milestones"), ("/costs", "Costs"), ("/cycles", "Cycles"), ("/reports", "Reports"),
+              ("/import", "Import"),
               ("/users", "Users"), ("/notifications", "Notifications"))
 
 

@@ -1,0 +1,3 @@
+"""Commands: report_kpis (issue 7; being written)."""
+
+from __future__ import annotations

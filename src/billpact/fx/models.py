@@ -1,0 +1,3 @@
+"""Tables of billpact.fx (issue 7; being written)."""
+
+from __future__ import annotations
