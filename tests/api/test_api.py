@@ -15,6 +15,7 @@ from tests.conftest import EXAMPLES
 from tests.support import ROLES, SECOND_CLIENT, run
 
 STAFF = set(ROLES) - {"client"}
+READERS = STAFF - {"project_manager"}   # firm-wide reports: project managers see their contracts' reports only
 
 
 @pytest.fixture
@@ -105,6 +106,17 @@ MATRIX: list[tuple[str, str, Any, set[str]]] = [
     ("POST", "/api/v1/timesheets/submit", {"week": "2026-W07"}, STAFF),
     ("POST", "/api/v1/timesheets/{entry_id}/approve", {}, {"admin", "billing", "project_manager"}),
     ("POST", "/api/v1/timesheets/{entry_id}/reject", {"comment": "x"}, {"admin", "billing", "project_manager"}),
+    # financial reporting (issue 7)
+    ("GET", "/api/v1/reports/revenue", None, STAFF),
+    ("GET", "/api/v1/reports/journal", None, {"admin", "billing"}),
+    ("GET", "/api/v1/reports/aging", None, READERS),
+    ("GET", "/api/v1/reports/dso", None, READERS),
+    ("GET", "/api/v1/reports/wip", None, STAFF),
+    ("GET", "/api/v1/reports/kpis", None, READERS),
+    ("POST", "/api/v1/satisfaction", {"score": 4, "client": "ACME"}, {"admin", "billing", "client"}),
+    ("GET", "/api/v1/reports/management", None, READERS),
+    ("GET", "/api/v1/reports/management/pdf", None, READERS),
+    ("GET", "/api/v1/fx/rates", None, STAFF),
     ("GET", "/api/v1/audit", None, {"admin"}),
     ("GET", "/api/v1/audit/verify", None, {"admin"}),
 ]

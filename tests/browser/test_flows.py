@@ -161,6 +161,16 @@ def test_the_billing_cycle_in_a_browser(site: tuple[str, Path], browser: Browser
         expect(page.get_by_role("heading", level=1)).to_contain_text(heading)
         expect(page.locator("main")).to_contain_text("C-")
         snap(page, shots, shot)
+    for path, heading, shot, charts in (("/reports/revenue", "Revenue", "revenue", True),
+                                        ("/reports/receivables", "Receivables", "receivables", False),  # all paid
+                                        ("/reports/kpis", "KPIs", "kpis", True),
+                                        ("/reports/management?period=2026", "Management report",
+                                         "management-report", True)):
+        page.goto(f"{url}{path}")                     # the financial reports, with their charts
+        expect(page.get_by_role("heading", level=1)).to_contain_text(heading)
+        if charts:
+            expect(page.locator("main svg").first).to_be_visible()
+        snap(page, shots, shot)
     page.close()
 
 

@@ -13,6 +13,7 @@ USERS = {"admin": "ada", "billing": "bill", "approver": "ann", "project_manager"
          "client": "cat"}
 STAFF = {"admin", "billing", "approver", "project_manager", "viewer"}
 EVERYONE = {*STAFF, "client"}
+READERS = STAFF - {"project_manager"}   # firm-wide reports
 PUBLIC = {("GET", "/login"), ("POST", "/login"), ("POST", "/logout")}
 
 # (method, path, form, roles admitted). Ids that name nothing answer 404 to the roles admitted.
@@ -50,6 +51,14 @@ MATRIX: list[tuple[str, str, dict[str, str], set[str]]] = [
     ("GET", "/cycles", {}, STAFF),
     ("GET", "/notifications", {}, STAFF),
     ("POST", "/notifications/999/read", {}, STAFF),
+    ("GET", "/reports", {}, READERS),
+    ("GET", "/reports/revenue", {}, STAFF),
+    ("GET", "/reports/receivables", {}, READERS),
+    ("GET", "/reports/kpis", {}, READERS),
+    ("GET", "/reports/management", {}, READERS),
+    ("GET", "/reports/management.pdf", {}, READERS),
+    ("GET", "/portal/satisfaction", {}, {"client"}),
+    ("POST", "/portal/satisfaction", {"score": "4"}, {"client"}),
     ("GET", "/timesheets", {}, STAFF),
     ("POST", "/timesheets", {}, STAFF),
     ("POST", "/timesheets/submit", {}, STAFF),

@@ -211,7 +211,7 @@ def contract_value(terms: ContractTerms) -> Decimal | None:
     return terms.cap.amount if terms.cap is not None else None
 
 
-def _progress_fraction(terms: ContractTerms, percents: dict[str, Decimal]) -> Decimal | None:
+def progress_fraction(terms: ContractTerms, percents: dict[str, Decimal]) -> Decimal | None:
     items: dict[str, Decimal] = {}
     for term in terms.of_kind("progress"):
         if isinstance(term, ProgressTerm):
@@ -219,7 +219,7 @@ def _progress_fraction(terms: ContractTerms, percents: dict[str, Decimal]) -> De
     return ev.progress_complete(items, percents) if items else None
 
 
-def _milestone_fraction(terms: ContractTerms, done: set[str]) -> Decimal | None:
+def milestone_fraction(terms: ContractTerms, done: set[str]) -> Decimal | None:
     """Each milestone term's value (its amount, else its percent of the contract value) and whether done."""
     pairs = [(term.amount if term.amount is not None else (terms.value or ZERO) * (term.percent or ZERO),
               term.key in done)
@@ -233,8 +233,8 @@ def _analysis(stored: billing_repo.Stored, row: Contract, as_of: dt.date, got: _
     value = contract_value(latest)
     bac = ev.budget_at_completion(got.budget_labor, got.budget_expenses)
     actual = got.labor_cost + got.expense_cost + got.resale_cost
-    done = ev.completion(progress=_progress_fraction(latest, got.progress),
-                         milestones=_milestone_fraction(latest, got.milestones_done),
+    done = ev.completion(progress=progress_fraction(latest, got.progress),
+                         milestones=milestone_fraction(latest, got.milestones_done),
                          billed=got.billed, value=value, actual_cost=actual, bac=bac)
     figures = ev.analyse(ev.CostInputs(currency, core.start, core.end, as_of, bac, actual, got.billed, value, done))
 

@@ -164,6 +164,9 @@ class FixedTerm(Record):
     amount: Positive
     schedule: list[Installment] = Field(min_length=1)
     taxable: bool = True
+    # How revenue is recognized over time (billpact extension, docs/reports.md): by days, by cost against
+    # budget, or by output (progress or milestones). Billing ignores it.
+    recognition: Literal["straight_line", "cost_to_cost", "output"] | None = None
 
 
 class MilestoneTerm(Record):

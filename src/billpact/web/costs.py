@@ -118,7 +118,7 @@ def _row(view: dict[str, Any]) -> dict[str, Any]:
             "planned_text": _percent(view["planned_percent"]), "chart": burn_chart(view)}
 
 
-def _as_of(text: str | None) -> tuple[dt.date, str | None]:
+def as_of_day(text: str | None) -> tuple[dt.date, str | None]:
     """The as-of day asked for (default today), or today and the reason the text is not a day."""
     if not text:
         return today(), None
@@ -131,7 +131,7 @@ def _as_of(text: str | None) -> tuple[dt.date, str | None]:
 @router.get("/costs", response_class=HTMLResponse)
 def cost_page(request: Request, session: SessionDep, user: PageUser, as_of: str | None = None) -> HTMLResponse:
     require(user, ROLES, "see cost analysis")
-    day, problem = _as_of(as_of)
+    day, problem = as_of_day(as_of)
     found = costs.budget_report(session, day, within=contract_scope(session, user))
     rows = [_row(costs.contract_json(cost)) for cost in found]
     return render(request, "costs.html", user, contracts=rows, as_of=day, problem=problem,
