@@ -10,6 +10,7 @@ import csv
 import sys
 from collections.abc import Sequence
 from datetime import date
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -17,12 +18,16 @@ from rich.table import Table
 
 from billpact.cli.common import DbOption, JsonOption, fail, out, parse_date, print_json, unit_of_work
 from billpact.cli.reports import report_app
+from billpact.documents.export import write_file
 from billpact.documents.packet import csv_cell
 from billpact.documents.periods import parse_period
 from billpact.payments.service import today
 from billpact.reports import receivables as rec
+from billpact.reports.xlsx import workbook
 
 CsvOption = Annotated[bool, typer.Option("--csv", help="CSV on stdout (a header row, then one row per line).")]
+XlsxOption = Annotated[Path | None, typer.Option("--xlsx", help="Write the rows as a spreadsheet here.",
+                                                  dir_okay=False)]
 # The WIP table's headings on a terminal (the CSV keeps rec.WIP_COLUMNS' names): unbilled work by age.
 WIP_HEADER = ("contract", "client", "cur", "basis", "% complete", "earned", "billed", "over-billed", "under-billed",
               "0-30", "31-60", "61-90", "90+", "unbilled", "unpriced h")
@@ -58,13 +63,16 @@ def _table(title: str, header: Sequence[str], rows: Sequence[Sequence[Any]], tex
 @report_app.command("aging")
 def aging(as_of: AsOfOption = None,
           client: Annotated[str | None, typer.Option(help="Only this client.")] = None,
-          as_json: JsonOption = False, as_csv: CsvOption = False, db: DbOption = None) -> None:
+          as_json: JsonOption = False, as_csv: CsvOption = False, xlsx: XlsxOption = None,
+          db: DbOption = None) -> None:
     """AR aging per client and currency: current, 1–30, 31–60, 61–90, over 90 days past due; retainage apart."""
     _one_format(as_json, as_csv)
     day = _day(as_of)
     with unit_of_work(db) as session:
         data = rec.aging_json(rec.aging(session, day, client))
     rows = rec.aging_rows(data)
+    if xlsx is not None:
+        write_file(xlsx, workbook("AR aging", rec.AGING_COLUMNS, rows))
     if as_json:
         print_json(data)
     elif as_csv:
@@ -94,13 +102,16 @@ def dso(period: Annotated[str | None, typer.Option(help="YYYY, YYYY-Qn or YYYY-M
 @report_app.command("wip")
 def wip(as_of: AsOfOption = None,
         contract: Annotated[str | None, typer.Option(help="Only this contract.")] = None,
-        as_json: JsonOption = False, as_csv: CsvOption = False, db: DbOption = None) -> None:
+        as_json: JsonOption = False, as_csv: CsvOption = False, xlsx: XlsxOption = None,
+        db: DbOption = None) -> None:
     """Work in progress per contract: earned against billed (over/under billing), unbilled work by age."""
     _one_format(as_json, as_csv)
     day = _day(as_of)
     with unit_of_work(db) as session:
         data = rec.wip_json(rec.wip(session, day, contract), day)
     rows = rec.wip_rows(data)
+    if xlsx is not None:
+        write_file(xlsx, workbook("WIP", rec.WIP_COLUMNS, rows))
     if as_json:
         print_json(data)
     elif as_csv:

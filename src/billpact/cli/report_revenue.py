@@ -26,6 +26,7 @@ from billpact.errors import DomainError
 from billpact.payments.service import today
 from billpact.reports import journal as journal_
 from billpact.reports import revenue
+from billpact.reports.xlsx import workbook
 
 export_app = typer.Typer(no_args_is_help=True, help="Exports for other systems: journal (accounting entries).")
 app.add_typer(export_app, name="export")
@@ -39,14 +40,20 @@ class JournalFormat(StrEnum):
     beancount = "beancount"
 
 
-def _csv(report: dict[str, Any]) -> str:
+HEADER = ("contract", "currency", *MONTH_COLUMNS)
+
+
+def _rows(report: dict[str, Any]) -> list[list[Any]]:
     """One row per contract and month, cumulative figures beside the month's movements."""
+    return [[view["contract"], view["currency"], *(point[key] for key in MONTH_COLUMNS)]
+            for view in report["contracts"] for point in view["months"]]
+
+
+def _csv(report: dict[str, Any]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(("contract", "currency", *MONTH_COLUMNS))
-    for view in report["contracts"]:
-        for point in view["months"]:
-            writer.writerow([csv_cell(view["contract"]), view["currency"], *(point[key] for key in MONTH_COLUMNS)])
+    writer.writerow(HEADER)
+    writer.writerows([csv_cell(row[0]), *row[1:]] for row in _rows(report))
     return buffer.getvalue()
 
 
@@ -66,7 +73,10 @@ def revenue_report(period: PeriodOption = None,
                    contract: Annotated[str | None, typer.Option(help="Only this contract.")] = None,
                    as_json: JsonOption = False,
                    as_csv: Annotated[bool, typer.Option("--csv", help="CSV on stdout: a row per contract and month.")]
-                   = False, db: DbOption = None) -> None:
+                   = False,
+                   xlsx: Annotated[Path | None, typer.Option("--xlsx", help="Write the rows as a spreadsheet here.",
+                                                             dir_okay=False)] = None,
+                   db: DbOption = None) -> None:
     """Revenue recognized per contract and month, billed, contract asset (unbilled) and liability (deferred)."""
     if as_json and as_csv:
         fail("give --json or --csv, not both")
@@ -74,6 +84,8 @@ def revenue_report(period: PeriodOption = None,
     with unit_of_work(db) as session:
         first, last = revenue.window(period, day, today())
         report = revenue.report_json(revenue.revenue_report(session, last, contract), first, last)
+    if xlsx is not None:
+        write_file(xlsx, workbook("Revenue", HEADER, _rows(report)))
     if as_json:
         print_json(report)
         return
