@@ -36,7 +36,7 @@ from billpact.core import earned_value as ev
 from billpact.core.money import ZERO, Currency
 from billpact.core.terms import ContractTerms, MilestoneTerm, ProgressTerm
 from billpact.credit_notes.models import CreditNote, CreditNoteLine
-from billpact.errors import InvalidInput, NotFound
+from billpact.errors import InvalidInput
 from billpact.events.models import Budget, CostRate, Expense, MilestoneEvent, ProgressReport, Resale, TimeEntry
 from billpact.invoices.models import Invoice, InvoiceLine
 
@@ -255,14 +255,7 @@ def budget_report(session: Session, as_of: dt.date, contract: str | None = None,
                   within: set[int] | None = None) -> list[ContractCost]:
     """The cost analysis of every contract (or the one named), in contract-code order. `within` confines it
     to those contract pks (a project manager's): a contract outside it answers as a missing one."""
-    query = select(Contract).order_by(Contract.code)
-    if contract is not None:
-        query = query.where(Contract.code == contract)
-    if within is not None:
-        query = query.where(Contract.pk.in_(sorted(within)))
-    rows = {row.pk: row for row in session.scalars(query)}
-    if contract is not None and not rows:
-        raise NotFound(f"no contract {contract!r}")
+    rows = contracts_repo.chosen(session, contract, within)
     if not rows:
         return []   # never ask billing_repo.contracts for no codes: that means every contract
     codes = [row.code for row in rows.values()] if contract is not None or within is not None else None

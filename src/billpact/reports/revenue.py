@@ -30,6 +30,7 @@ from sqlalchemy import extract, func, select
 from sqlalchemy.orm import Session
 
 from billpact.billing import repository as billing_repo
+from billpact.contracts import repository as contracts_repo
 from billpact.contracts.models import Contract
 from billpact.core import earned_value as ev
 from billpact.core import terms as core_terms
@@ -41,7 +42,7 @@ from billpact.core.money import ZERO, Currency, share
 from billpact.costs import service as costs
 from billpact.credit_notes.models import CreditNote, CreditNoteLine
 from billpact.documents.periods import parse_period
-from billpact.errors import InvalidInput, NotFound
+from billpact.errors import InvalidInput
 from billpact.events.models import Expense, MilestoneEvent, ProgressReport, Resale, TimeEntry
 from billpact.invoices.models import Invoice, InvoiceLine
 
@@ -363,14 +364,7 @@ def revenue_report(session: Session, last: dt.date, contract: str | None = None,
                    within: set[int] | None = None) -> list[ContractRevenue]:
     """Every contract's (or the one named) monthly points from its start to `last`, in code order.
     `within` confines it to those pks (a project manager's): one outside answers as a missing contract."""
-    query = select(Contract).order_by(Contract.code)
-    if contract is not None:
-        query = query.where(Contract.code == contract)
-    if within is not None:
-        query = query.where(Contract.pk.in_(sorted(within)))
-    rows = {row.pk: row for row in session.scalars(query)}
-    if contract is not None and not rows:
-        raise NotFound(f"no contract {contract!r}")
+    rows = contracts_repo.chosen(session, contract, within)
     if not rows:
         return []
     stored = {s.pk: s for s in billing_repo.contracts(session, [row.code for row in rows.values()])}
