@@ -8,7 +8,7 @@ import secrets
 
 from fastapi import FastAPI
 
-from billpact.api import errors
+from billpact.api import errors, security
 from billpact.api.routes import (
     audit_log,
     billing_runs,
@@ -42,6 +42,7 @@ def create_app(database_url: str) -> FastAPI:
                               "(`billpact token create USER`).")
     app.state.engine = make_engine(database_url)
     errors.install(app)
+    security.install(app)
     for module in (clients, contracts, invoices, billing_runs, payments, credit_notes, documents, events, issues,
                    audit_log, milestones, costs, cycles, prebill, notifications, timesheets, reports_revenue,
                    reports_receivables, reports_kpis, reports_management):
