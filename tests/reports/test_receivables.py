@@ -259,7 +259,7 @@ def test_the_page_shows_aging_with_its_chart_dso_and_wip(app_client: tuple[TestC
     for text in ("2,100.00", "4,190.00", "577.71", "20.12", "1,625.00 USD", "1,110.00 EUR", "Acme Utilities"):
         assert text in html, text
     assert html.count('<svg role="img"') == 2                  # one chart per currency
-    assert html.count("<rect") == 10                           # five buckets each
+    assert html.count("<rect") == 12                           # five buckets and a legend swatch each
     assert 'aria-label="Open invoices in USD by days past due: current 220.00 USD, 1–30 440.00 USD' in html
     assert "<script" not in html
     assert "not a period" in as_user(client, "viewer").get("/reports/receivables?period=soon").text

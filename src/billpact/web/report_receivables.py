@@ -11,7 +11,6 @@ across contracts they may not manage (their WIP is in the API, confined to their
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -24,6 +23,7 @@ from billpact.errors import InvalidInput
 from billpact.payments.service import today
 from billpact.payments.statement import BUCKETS
 from billpact.reports import receivables as rec
+from billpact.web.charts import BarChart, bar_chart
 from billpact.web.costs import as_of_day
 from billpact.web.rendering import PageUser, money, render, require
 
@@ -31,49 +31,14 @@ router = APIRouter(include_in_schema=False)
 ROLES = ("admin", "billing", "approver", "viewer")
 LABELS = {"current": "current", "1-30": "1–30", "31-60": "31–60", "61-90": "61–90", "over_90": "over 90"}
 
-# The chart's box (SVG user units): bars in the plot, bucket names below, amounts above each bar.
-WIDTH, HEIGHT = 520, 200
-LEFT, RIGHT, TOP, BOTTOM = 20, 20, 24, 30
-GAP = 16
-
-
-@dataclass(frozen=True)
-class Bar:
-    x: float
-    y: float
-    width: float
-    height: float
-    bucket: str
-    amount: str
-
-
-@dataclass(frozen=True)
-class BarChart:
-    currency: str
-    width: int
-    height: int
-    baseline: int
-    left: int
-    right: int
-    bars: list[Bar]
-    label: str
-
 
 def aging_chart(total: dict[str, Any]) -> BarChart:
-    """One currency's total open amount per bucket as bars scaled to the largest (all zero: flat bars)."""
+    """One currency's total open amount per bucket."""
     cur = total["currency"]
     amounts = [Decimal(total[name]) for name in BUCKETS]
-    top = max(max(amounts), Decimal(0)) or Decimal(1)
-    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
-    width = (plot_w - GAP * (len(amounts) - 1)) / len(amounts)
-    bars = []
-    for i, (name, amount) in enumerate(zip(BUCKETS, amounts, strict=True)):
-        height = float(plot_h * max(amount, Decimal(0)) / top)
-        bars.append(Bar(LEFT + i * (width + GAP), TOP + plot_h - height, width, height, LABELS[name],
-                        money(total[name], cur)))
-    words = ", ".join(f"{bar.bucket} {bar.amount}" for bar in bars)
-    return BarChart(cur, WIDTH, HEIGHT, HEIGHT - BOTTOM, LEFT, WIDTH - RIGHT, bars,
-                    f"Open invoices in {cur} by days past due: {words}.")
+    words = ", ".join(f"{LABELS[name]} {money(total[name], cur)}" for name in BUCKETS)
+    return bar_chart([LABELS[name] for name in BUCKETS], [(f"open ({cur})", list(amounts))], cur,
+                     f"Open invoices in {cur} by days past due: {words}.")
 
 
 def _period(text: str | None) -> tuple[dt.date, dt.date, str | None]:
