@@ -258,6 +258,7 @@ from billpact.cli import (  # noqa: E402, F401
     mail,
     milestones,
     payments,
+    reliability,
     prebill,
     remind,
     report_budget,
