@@ -3,7 +3,8 @@
 A run reads a watermark (the highest entry pk) and records what it consumed up
 to it; an import committing an entry below that watermark afterwards would go
 unbilled. On SQLite every write transaction already starts with BEGIN
-IMMEDIATE; on PostgreSQL both take a transaction-scoped advisory lock.
+IMMEDIATE; on PostgreSQL both take a transaction-scoped advisory lock, keyed by the schema too, so
+billpact databases in separate schemas of one PostgreSQL database never wait for each other.
 """
 
 from __future__ import annotations
@@ -16,4 +17,4 @@ LOCK_ID = 0x62696C6C  # "bill"
 
 def take(session: Session) -> None:
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": LOCK_ID})
+        session.execute(text("SELECT pg_advisory_xact_lock(:id, hashtext(current_schema()))"), {"id": LOCK_ID})

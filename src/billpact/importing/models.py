@@ -18,8 +18,10 @@ from billpact.parties.checks import compact_iban, is_country, is_iban
 
 Id = Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)]
 # Amounts, rates and hours are stored exactly to 4 decimal places, fractions to 6 (db/base.py).
-Positive = Annotated[Decimal, Field(gt=0, decimal_places=4)]
-NonNegative = Annotated[Decimal, Field(ge=0, decimal_places=4)]
+# The columns are 64-bit integers of 10^-4 units: a larger number would crash the insert, so it is refused.
+MAX_AMOUNT = Decimal("999999999999.9999")
+Positive = Annotated[Decimal, Field(gt=0, le=MAX_AMOUNT, decimal_places=4)]
+NonNegative = Annotated[Decimal, Field(ge=0, le=MAX_AMOUNT, decimal_places=4)]
 Fraction = Annotated[Decimal, Field(ge=0, le=1, decimal_places=6)]
 Kind = Literal["time", "expense", "fixed", "milestone", "recurring", "progress", "resale"]
 PaymentTerms = Annotated[str, StringConstraints(pattern=r"^(net\d{1,3}|eom|eom\d{1,3}|due_on_receipt)$")]

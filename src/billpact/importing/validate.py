@@ -220,6 +220,8 @@ def _shape_message(err: ErrorDetails, target: _Target | None) -> str:
         return "must be a date (YYYY-MM-DD)"
     if kind == "decimal_max_places":
         return f"must have at most {ctx.get('decimal_places')} decimal places"
+    if kind == "less_than_equal" and ctx.get("le") == m.MAX_AMOUNT:
+        return f"must be at most {m.MAX_AMOUNT}"
     if kind in _NUMBER_ERRORS:
         return _number_message(target.constraints if target is not None else ())
     if kind == "literal_error":
