@@ -1,4 +1,5 @@
-"""Driving the `billpact` command in tests (in process, through Typer's runner)."""
+"""What tests share: the `billpact` command in process, a unit of work on the test database, users per role
+and the app with their tokens."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 import billpact.cli.main  # noqa: F401 (registers every command on the app)
+from billpact.api.app import create_app
 from billpact.cli.app import app
 from billpact.db.session import make_engine, transaction
 from billpact.users import service as users
@@ -65,3 +68,20 @@ def user_per_role(db: str, password: str, client: str = "ACME") -> dict[str, str
             users.add_user(session, role, password, role, client if role == "client" else None)
             tokens[role] = users.create_token(session, role, "test")[1]
     return tokens
+
+
+@contextmanager
+def api_as_every_role(db: str, password: str, manages: str) -> Iterator[tuple[TestClient, dict[str, str]]]:
+    """The app on `db` with a user and token per role (the project manager manages `manages`):
+    (TestClient, role -> token)."""
+    tokens = user_per_role(db, password)
+    run(db, "user", "assign", "project_manager", manages)
+    app = create_app(db)
+    with TestClient(app, follow_redirects=False) as client:
+        yield client, tokens
+    app.state.engine.dispose()
+
+
+def get_as(client: TestClient, token: str, path: str) -> Any:
+    """GET `path` with `token` as the bearer."""
+    return client.get(path, headers={"Authorization": f"Bearer {token}"})

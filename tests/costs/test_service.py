@@ -35,9 +35,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from billpact.api.app import create_app
 from billpact.costs import service as costs
-from tests.support import database, run, user_per_role
+from tests.support import api_as_every_role, database, get_as, run
 from tests.web.support import PASSWORD, as_user
 
 FILE = """
@@ -169,16 +168,11 @@ def test_the_service_keeps_decimals(billed: str) -> None:
 @pytest.fixture
 def app_client(billed: str) -> Iterator[tuple[TestClient, dict[str, str]]]:
     """Every role with a token and a password; the project manager manages C-2 only."""
-    tokens = user_per_role(billed, PASSWORD)
-    run(billed, "user", "assign", "project_manager", "C-2")
-    app = create_app(billed)
-    with TestClient(app, follow_redirects=False) as client:
-        yield client, tokens
-    app.state.engine.dispose()
+    with api_as_every_role(billed, PASSWORD, "C-2") as found:
+        yield found
 
 
-def get(client: TestClient, token: str, path: str) -> Any:
-    return client.get(path, headers={"Authorization": f"Bearer {token}"})
+get = get_as
 
 
 def test_the_api_answers_the_cli_json(app_client: tuple[TestClient, dict[str, str]], billed: str) -> None:

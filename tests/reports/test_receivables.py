@@ -47,8 +47,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from billpact.api.app import create_app
-from tests.support import run, user_per_role
+from tests.support import api_as_every_role, get_as, run
 from tests.web.support import PASSWORD, as_user
 
 FILE = """
@@ -219,16 +218,11 @@ def test_csv_is_the_json_as_rows(ledger: str) -> None:
 @pytest.fixture
 def app_client(ledger: str) -> Iterator[tuple[TestClient, dict[str, str]]]:
     """Every role with a token and a password; the project manager manages C-1 only."""
-    tokens = user_per_role(ledger, PASSWORD)
-    run(ledger, "user", "assign", "project_manager", "C-1")
-    app = create_app(ledger)
-    with TestClient(app, follow_redirects=False) as client:
-        yield client, tokens
-    app.state.engine.dispose()
+    with api_as_every_role(ledger, PASSWORD, "C-1") as found:
+        yield found
 
 
-def get(client: TestClient, token: str, path: str) -> Any:
-    return client.get(path, headers={"Authorization": f"Bearer {token}"})
+get = get_as
 
 
 def test_the_api_answers_the_cli_json_by_role(app_client: tuple[TestClient, dict[str, str]], ledger: str) -> None:
