@@ -43,9 +43,10 @@ def add_user(db: str, name: str, role: str, client: str | None = None) -> None:
     assert result.exit_code == 0, result.output
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    """A served, empty database with an admin; the demo's import file beside it."""
+    """A served, empty database with an admin; the demo's import file beside it (one per test, so each
+    test stands alone — also when pytest-xdist runs them on different workers)."""
     folder = tmp_path_factory.mktemp("site")
     db = f"sqlite:///{folder / 'billpact.db'}"
     run(db, "init")
@@ -178,8 +179,10 @@ def test_a_client_user_cannot_reach_another_clients_invoice(site: tuple[str, Pat
                                                              shots: Path) -> None:
     url, folder = site
     db = f"sqlite:///{folder / 'billpact.db'}"
-    issued = [inv["number"] for inv in run(db, "invoices", "--json") if inv["number"]]
-    assert issued, "the billing cycle test issued an invoice first"
+    run(db, "import", str(folder / "demo.yaml"))
+    run(db, "bill", "--through", "2026-01-31", "--issue")
+    issued = [inv["number"] for inv in run(db, "invoices", "--json") if inv["client"] == "ACME"]
+    assert issued
     add_user(db, "acme-ap", "client", "ACME")
     add_user(db, "build-ap", "client", "BUILD")
     page = browser.new_page(viewport={"width": WIDTH, "height": HEIGHT})
