@@ -21,26 +21,20 @@ from __future__ import annotations
 import argparse
 import cProfile
 import json
-import os
 import pstats
-import resource
-import subprocess
 import sys
-import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 
+from bench.common import database, peak_rss_mb, run_child
 from billpact.billing import service as billing
 from billpact.db.migrate import upgrade
-from billpact.db.session import make_engine, normalize_url, transaction
+from billpact.db.session import make_engine, transaction
 from billpact.events.models import TimeEntry
 from billpact.invoices import service as invoices
 
@@ -67,43 +61,10 @@ class Figures:
                 "ratio_to_aggregate": round(self.ratio_to_aggregate, 2)}
 
 
-def peak_rss_mb() -> float:
-    """Peak resident set size of this process so far (ru_maxrss: KiB on Linux, bytes on macOS)."""
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
-
-
-@contextmanager
-def database(url: str | None) -> Iterator[str]:
-    """A fresh, empty database: a temporary SQLite file, or a dedicated PostgreSQL schema dropped afterwards."""
-    if url is None:
-        with tempfile.TemporaryDirectory(prefix="billpact-bench-") as tmp:
-            yield f"sqlite:///{tmp}/bench.db"
-        return
-    if not normalize_url(url).startswith("postgresql"):
-        yield url  # another SQLite file (or database) the caller owns: it must be empty
-        return
-    schema = f"bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(normalize_url(url), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in url else "?"
-    try:
-        yield f"{url}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-
 def generate(url: str, contracts: int, entries: int, seed: int, quiet: bool) -> None:
     """bench.generate in a child process: its memory stays out of this process's peak RSS."""
-    command = [sys.executable, "-m", "bench.generate", "--db", url, "--contracts", str(contracts),
-               "--entries", str(entries), "--seed", str(seed)]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
-    done = subprocess.run(command, cwd=ROOT, env=env, check=True, text=True, stdout=subprocess.PIPE)
-    if not quiet:
-        print(done.stdout.strip(), file=sys.stderr)
+    run_child("bench.generate", "--db", url, "--contracts", str(contracts), "--entries", str(entries),
+              "--seed", str(seed), quiet=quiet)
 
 
 def aggregate_seconds(engine: Any, repeat: int = 3) -> float:

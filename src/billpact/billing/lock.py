@@ -18,3 +18,12 @@ LOCK_ID = 0x62696C6C  # "bill"
 def take(session: Session) -> None:
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:id, hashtext(current_schema()))"), {"id": LOCK_ID})
+
+
+def take_shared(session: Session) -> None:
+    """A worker's batch of a shared run: batches of any number of workers hold it together, while
+    imports, payments, issuing and single-transaction runs (`take`) wait for them, and they for those.
+    Contracts are kept apart by row locks on their claims and contract rows."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock_shared(:id, hashtext(current_schema()))"),
+                        {"id": LOCK_ID})

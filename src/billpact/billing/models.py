@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from billpact.db.base import Base
@@ -49,3 +49,37 @@ class EntryLink(Base):
     released_by: Mapped[int | None] = mapped_column(ForeignKey("credit_note_line.pk"))
     # ... and this link bills them again: same group and pk range as the released link it names.
     rebills_pk: Mapped[int | None] = mapped_column(ForeignKey("entry_link.pk", ondelete="CASCADE"))
+
+
+class BillingRun(Base):
+    """A billing run shared by workers (`bill --workers N`, `bill --join RUN` on other hosts).
+
+    The run only says what to bill (through which date) and which contracts; each worker claims
+    contracts in batches (`BillingClaim`) and bills a batch in a transaction of its own.
+    """
+
+    __tablename__ = "billing_run"
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    through: Mapped[dt.date] = mapped_column(Date)
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    started_by: Mapped[str] = mapped_column(String(200))
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class BillingClaim(Base):
+    """One contract of a shared run: claimed with FOR UPDATE SKIP LOCKED, billed, then marked done.
+
+    A worker that dies mid-batch rolls back, its row locks go with its connection, and the contracts
+    are claimed again by a live worker: each contract is billed by exactly one committed batch.
+    """
+
+    __tablename__ = "billing_claim"
+    # Claims are taken in contract order among the run's undone ones.
+    __table_args__ = (Index("ix_billing_claim_open", "run_pk", "done_at", "contract_pk"),)
+
+    run_pk: Mapped[int] = mapped_column(ForeignKey("billing_run.pk", ondelete="CASCADE"), primary_key=True)
+    contract_pk: Mapped[int] = mapped_column(ForeignKey("contract.pk"), primary_key=True)
+    done_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    worker: Mapped[str | None] = mapped_column(String(200))     # host:pid of the worker that billed it
+    created: Mapped[int | None] = mapped_column(Integer)        # invoices it created or rebuilt

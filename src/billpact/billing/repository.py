@@ -7,11 +7,12 @@ rate version, role/category, ...); Python only ever sees the groups.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, func, literal, or_, select
+from sqlalchemy import and_, func, literal, or_, select, true
 from sqlalchemy.orm import Session, aliased
 
 from billpact.billing.models import EntryLink
@@ -40,11 +41,14 @@ class Stored:
     core: core_terms.Contract
 
 
-def contracts(session: Session, codes: list[str] | None = None) -> list[Stored]:
-    """Every contract (or the ones named), built with its amendments, in contract-id order."""
+def contracts(session: Session, codes: list[str] | None = None, *, pks: Collection[int] | None = None) -> list[Stored]:
+    """Every contract (or the ones named, or those of a worker's batch), built with its amendments,
+    in contract-id order."""
     query = select(Contract, Client).join(Client, Client.pk == Contract.client_pk).order_by(Contract.code)
     if codes:
         query = query.where(Contract.code.in_(codes))
+    if pks is not None:
+        query = query.where(Contract.pk.in_(list(pks)))
     rows = session.execute(query).all()
     if codes:
         unknown = sorted(set(codes) - {contract.code for contract, _client in rows})
@@ -52,7 +56,7 @@ def contracts(session: Session, codes: list[str] | None = None) -> list[Stored]:
             raise NotFound(f"no contract {', '.join(unknown)}")
     amendments: dict[int, list[tuple[int, m.Amendment]]] = defaultdict(list)
     query_amendments = select(Amendment).order_by(Amendment.pk)
-    if codes:
+    if codes or pks is not None:
         query_amendments = query_amendments.where(Amendment.contract_pk.in_([c.pk for c, _client in rows]))
     for a in session.scalars(query_amendments):
         amendments[a.contract_pk].append((a.pk, m.Amendment.model_validate(a.written)))
@@ -71,15 +75,21 @@ def _fixed() -> Any:
     return Invoice.status.in_(FIXED_STATUSES)
 
 
-def ledgers(session: Session, stored: dict[int, Stored]) -> dict[int, Ledger]:
-    """What approved and issued invoices have billed, per contract (spec §5 state)."""
+def _among(column: Any, only: Collection[int] | None) -> Any:
+    """Only the rows of these contracts (a worker's batch), or every row."""
+    return column.in_(list(only)) if only is not None else true()
+
+
+def ledgers(session: Session, stored: dict[int, Stored], only: Collection[int] | None = None) -> dict[int, Ledger]:
+    """What approved and issued invoices have billed, per contract (spec §5 state); `only` these contracts."""
     out: dict[int, Ledger] = defaultdict(Ledger)
+    mine = _among(Invoice.contract_pk, only)
     for pk, last in session.execute(select(Invoice.contract_pk, func.max(Invoice.billing_date))
-                                    .where(_fixed()).group_by(Invoice.contract_pk)):
+                                    .where(_fixed(), mine).group_by(Invoice.contract_pk)):
         out[pk].last_fixed = last
     for pk, kind, amount in session.execute(
             select(Invoice.contract_pk, InvoiceLine.kind, func.sum(InvoiceLine.amount))
-            .join(Invoice, Invoice.pk == InvoiceLine.invoice_pk).where(_fixed())
+            .join(Invoice, Invoice.pk == InvoiceLine.invoice_pk).where(_fixed(), mine)
             .group_by(Invoice.contract_pk, InvoiceLine.kind)):
         ledger = out[pk]
         if kind == "cap_adjustment":
@@ -89,24 +99,24 @@ def ledgers(session: Session, stored: dict[int, Stored]) -> dict[int, Ledger]:
         else:
             ledger.billed_by_kind[kind] = amount
     for pk, held in session.execute(select(Invoice.contract_pk, func.sum(Invoice.retainage_held))
-                                    .where(_fixed()).group_by(Invoice.contract_pk)):
+                                    .where(_fixed(), mine).group_by(Invoice.contract_pk)):
         out[pk].retainage_held = held or ZERO
     for pk, key in session.execute(select(BilledItem.contract_pk, BilledItem.item_key)
                                    .join(Invoice, Invoice.pk == BilledItem.invoice_pk)
-                                   .where(_fixed(), BilledItem.released_by.is_(None))):
+                                   .where(_fixed(), mine, BilledItem.released_by.is_(None))):
         out[pk].billed_keys.add(key)
     for pk, term, subject, amount in session.execute(
             select(Invoice.contract_pk, InvoiceLine.term, InvoiceLine.subject, func.sum(InvoiceLine.amount))
             .join(Invoice, Invoice.pk == InvoiceLine.invoice_pk)
-            .where(_fixed(), InvoiceLine.kind == "progress")
+            .where(_fixed(), mine, InvoiceLine.kind == "progress")
             .group_by(Invoice.contract_pk, InvoiceLine.term, InvoiceLine.subject)):
         out[pk].progress_billed[(term or "", subject or "")] = amount
-    _credits(session, out)
-    _held_cuts(session, stored, out)
+    _credits(session, out, only)
+    _held_cuts(session, stored, out, mine)
     return out
 
 
-def _credits(session: Session, out: dict[int, Ledger]) -> None:
+def _credits(session: Session, out: dict[int, Ledger], only: Collection[int] | None) -> None:
     """Credit notes: billed net of credits (so B of the cap too), retainage no longer held, and
     progress billed again where a credit released it."""
     for pk, kind, disposition, term, subject, amount in session.execute(
@@ -114,6 +124,7 @@ def _credits(session: Session, out: dict[int, Ledger]) -> None:
                    InvoiceLine.subject, func.sum(CreditNoteLine.amount))
             .join(CreditNote, CreditNote.pk == CreditNoteLine.credit_note_pk)
             .join(InvoiceLine, InvoiceLine.pk == CreditNoteLine.invoice_line_pk)
+            .where(_among(CreditNote.contract_pk, only))
             .group_by(CreditNote.contract_pk, CreditNoteLine.kind, CreditNoteLine.disposition, InvoiceLine.term,
                       InvoiceLine.subject)):
         ledger = out[pk]
@@ -125,17 +136,18 @@ def _credits(session: Session, out: dict[int, Ledger]) -> None:
             key = (term or "", subject or "")
             ledger.progress_billed[key] = ledger.progress_billed.get(key, ZERO) - amount
     for pk, retainage in session.execute(select(CreditNote.contract_pk, func.sum(CreditNote.retainage))
+                                         .where(_among(CreditNote.contract_pk, only))
                                          .group_by(CreditNote.contract_pk)):
         out[pk].retainage_held -= retainage or ZERO
 
 
-def _held_cuts(session: Session, stored: dict[int, Stored], out: dict[int, Ledger]) -> None:
+def _held_cuts(session: Session, stored: dict[int, Stored], out: dict[int, Ledger], mine: Any) -> None:
     """Replay cap lines in order: cuts held, releases taken oldest cut first."""
     rows = session.execute(
         select(Invoice.contract_pk, Invoice.pk, InvoiceLine.cut, InvoiceLine.amount, InvoiceLine.taxable,
                InvoiceLine.retainable)
         .join(Invoice, Invoice.pk == InvoiceLine.invoice_pk)
-        .where(_fixed(), InvoiceLine.kind == "cap_adjustment", InvoiceLine.cut.in_(("hold", "release")))
+        .where(_fixed(), mine, InvoiceLine.kind == "cap_adjustment", InvoiceLine.cut.in_(("hold", "release")))
         .order_by(Invoice.contract_pk, Invoice.billing_date, InvoiceLine.position))
     grouped: dict[tuple[int, int, str], list[Any]] = defaultdict(list)
     for row in rows:
@@ -200,7 +212,8 @@ def _coverage(source: str, through: date) -> Any:
             .subquery(f"covered_{source}"))
 
 
-def open_groups(source: str, through: date, watermark: int, *, any_links: bool = True) -> Any:
+def open_groups(source: str, through: date, watermark: int, *, any_links: bool = True,
+                only: Collection[int] | None = None) -> Any:
     """Open entries summed per (contract, calendar period, rate version, role/category, flag).
 
     Without any link yet (a first run) the coverage join is left out: nothing is covered.
@@ -212,14 +225,15 @@ def open_groups(source: str, through: date, watermark: int, *, any_links: bool =
     columns = [model.contract_pk, model.period_end, model.version_no, subject, flag]
     if not any_links:
         return (select(*columns, func.sum(quantity), func.count(), literal(0))
-                .where(model.date <= through, model.pk <= watermark).group_by(*columns))
+                .where(model.date <= through, model.pk <= watermark, _among(model.contract_pk, only))
+                .group_by(*columns))
     covered = _coverage(source, through)
     after = func.coalesce(covered.c.upto, 0)
     return (select(*columns, func.sum(quantity), func.count(), after)
             .outerjoin(covered, and_(covered.c.contract_pk == model.contract_pk,
                                      covered.c.period_end == model.period_end,
                                      covered.c.subject == subject, covered.c.flag == flag))
-            .where(model.date <= through, model.pk <= watermark, model.pk > after)
+            .where(model.date <= through, model.pk <= watermark, model.pk > after, _among(model.contract_pk, only))
             .group_by(*columns, after))
 
 
@@ -240,7 +254,7 @@ def entry_billing(source: str) -> Any:
 
 
 def pending(session: Session, through: date, marks: dict[str, int],
-            ends: dict[int, date | None]) -> dict[int, Pending]:
+            ends: dict[int, date | None], only: Collection[int] | None = None) -> dict[int, Pending]:
     """Open items per contract. A group's day is its period's last day within the contract (`ends`):
     it stands for all its entries, which share that contract period and so its billing date."""
     out: dict[int, Pending] = defaultdict(Pending)
@@ -248,35 +262,40 @@ def pending(session: Session, through: date, marks: dict[str, int],
         any_links = session.scalar(select(EntryLink.pk).where(EntryLink.source == source).limit(1)) is not None
         make = core_items.TimeItem if source == "time" else core_items.ExpenseItem
         for contract, period, version, subject, flag, quantity, entries, after in session.execute(
-                open_groups(source, through, marks[source], any_links=any_links)):
+                open_groups(source, through, marks[source], any_links=any_links, only=only)):
             end = ends.get(contract)
             day = period if end is None or end >= period else end
             key = (period, version, subject, bool(flag), entries, after)
             item = make(day, version, subject, bool(flag), quantity, entries, (source, key))
             bucket = out[contract].time if source == "time" else out[contract].expenses
             bucket.append(item)  # type: ignore[arg-type]
-    for res in session.scalars(select(Resale).where(Resale.date <= through, _open(Resale, through))
+    for res in session.scalars(select(Resale).where(Resale.date <= through, _open(Resale, through),
+                                                    _among(Resale.contract_pk, only))
                                .order_by(Resale.pk)):
         out[res.contract_pk].resales.append(core_items.ResaleItem(
             res.date, res.item, res.quantity, res.unit_price, res.unit_cost, ("resale", res.pk)))
     for rel in session.scalars(select(RetainageRelease).where(RetainageRelease.date <= through,
-                                                              _open(RetainageRelease, through))
+                                                              _open(RetainageRelease, through),
+                                                              _among(RetainageRelease.contract_pk, only))
                                .order_by(RetainageRelease.date, RetainageRelease.pk)):
         out[rel.contract_pk].releases.append(core_items.ReleaseItem(
             rel.date, rel.percent, rel.amount, ("release", rel.pk)))
     fixed_invoices = select(Invoice.pk).where(_fixed())
     for rep, billed in session.execute(
             select(ProgressReport, ProgressReport.invoice_pk.in_(fixed_invoices))
-            .where(ProgressReport.date <= through).order_by(ProgressReport.date, ProgressReport.pk)):
+            .where(ProgressReport.date <= through, _among(ProgressReport.contract_pk, only))
+            .order_by(ProgressReport.date, ProgressReport.pk)):
         out[rep.contract_pk].progress.append(core_items.ProgressReport(
             rep.date, rep.item, rep.percent, bool(billed), ("progress", rep.pk)))
     for contract_pk, day, kind in session.execute(
             select(CreditNote.contract_pk, CreditNote.date, CreditNoteLine.kind).distinct()
-            .join(CreditNoteLine, CreditNoteLine.credit_note_pk == CreditNote.pk).where(CreditNote.date <= through)):
+            .join(CreditNoteLine, CreditNoteLine.credit_note_pk == CreditNote.pk)
+            .where(CreditNote.date <= through, _among(CreditNote.contract_pk, only))):
         out[contract_pk].credited.append((day, kind))
-    _released(session, through, ends, out)
+    _released(session, through, ends, out, only)
     merged: dict[tuple[int, str], list[date | None]] = {}
-    for ev in session.scalars(select(MilestoneEvent).order_by(MilestoneEvent.pk)):
+    for ev in session.scalars(select(MilestoneEvent).where(_among(MilestoneEvent.contract_pk, only))
+                              .order_by(MilestoneEvent.pk)):
         state = merged.setdefault((ev.contract_pk, ev.milestone), [None, None])
         state[0] = ev.completed or state[0]
         state[1] = ev.accepted or state[1]
@@ -285,7 +304,8 @@ def pending(session: Session, through: date, marks: dict[str, int],
     return out
 
 
-def _released(session: Session, through: date, ends: dict[int, date | None], out: dict[int, Pending]) -> None:
+def _released(session: Session, through: date, ends: dict[int, date | None], out: dict[int, Pending],
+              only: Collection[int] | None) -> None:
     """Entry groups a credit note released, not yet billed again: each is offered as an item of its
     own (per rate version its entries now fall in), whose ref names the released link."""
     for source in ("time", "expense"):
@@ -300,7 +320,8 @@ def _released(session: Session, through: date, ends: dict[int, date | None], out
         query = (select(EntryLink.pk, EntryLink.contract_pk, EntryLink.period_end, model.version_no, EntryLink.subject,
                         EntryLink.flag, func.sum(quantity), func.count())
                  .join(model, and_(*covers(model, subject, flag)))
-                 .where(EntryLink.source == source, EntryLink.released_by.is_not(None), ~live.exists())
+                 .where(EntryLink.source == source, EntryLink.released_by.is_not(None), ~live.exists(),
+                        _among(EntryLink.contract_pk, only))
                  .group_by(EntryLink.pk, EntryLink.contract_pk, EntryLink.period_end, model.version_no,
                            EntryLink.subject, EntryLink.flag))
         make = core_items.TimeItem if source == "time" else core_items.ExpenseItem
@@ -320,9 +341,11 @@ def covers(model: Any, subject: Any, flag: Any) -> list[Any]:
             model.date < EntryLink.valid_until, model.pk > EntryLink.after_pk, model.pk <= EntryLink.upto_pk]
 
 
-def drafts(session: Session, through: date) -> dict[int, list[tuple[Invoice, list[InvoiceLine]]]]:
+def drafts(session: Session, through: date,
+           only: Collection[int] | None = None) -> dict[int, list[tuple[Invoice, list[InvoiceLine]]]]:
     """Unapproved drafts (and holds) up to `through`, with their lines, per contract."""
-    rows = session.scalars(select(Invoice).where(Invoice.status == "draft", Invoice.billing_date <= through))
+    rows = session.scalars(select(Invoice).where(Invoice.status == "draft", Invoice.billing_date <= through,
+                                                 _among(Invoice.contract_pk, only)))
     invoices = {inv.pk: inv for inv in rows}
     lines: dict[int, list[InvoiceLine]] = defaultdict(list)
     if invoices:

@@ -48,11 +48,19 @@ def run(session: Session, through: date, *, contracts: Sequence[str] | None = No
         on_progress: Progress | None = None) -> RunResult:
     """Create or rebuild the drafts of every billing date up to `through`. The caller owns the transaction."""
     lock.take(session)
+    chosen = repo.contracts(session, list(contracts) if contracts else None)
+    return bill_contracts(session, through, chosen, [s.pk for s in chosen] if contracts else None, on_progress)
+
+
+def bill_contracts(session: Session, through: date, chosen: Sequence[repo.Stored], only: Sequence[int] | None,
+                   on_progress: Progress | None = None) -> RunResult:
+    """Bill these contracts (`only` their pks, or None for every contract: the queries then need no filter).
+    The caller holds the billing lock — exclusive for a whole run, shared for a worker's batch."""
     marks = repo.watermarks(session)
-    stored = {s.pk: s for s in repo.contracts(session, list(contracts) if contracts else None)}
-    ledgers = repo.ledgers(session, stored)
-    pending = repo.pending(session, through, marks, {pk: s.core.end for pk, s in stored.items()})
-    existing = repo.drafts(session, through)
+    stored = {s.pk: s for s in chosen}
+    ledgers = repo.ledgers(session, stored, only)
+    pending = repo.pending(session, through, marks, {pk: s.core.end for pk, s in stored.items()}, only)
+    existing = repo.drafts(session, through, only)
     consumed = repo.draft_consumed(session, [inv.pk for rows in existing.values() for inv, _ in rows])
     result = RunResult()
     batch = _Batch(session, marks)

@@ -13,6 +13,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from billpact.billing import service as billing
+from billpact.billing.workers import BATCH
+from billpact.cli import shared_run
 from billpact.cli.app import app
 from billpact.cli.common import (
     DbOption,
@@ -74,16 +76,36 @@ def import_(file: Annotated[Path, typer.Argument(help="YAML or JSON import file"
 
 
 @app.command()
-def bill(through: Annotated[str, typer.Option(help="Bill every billing date up to this date (YYYY-MM-DD).")],
+def bill(through: Annotated[str | None, typer.Option(
+             help="Bill every billing date up to this date (YYYY-MM-DD).")] = None,
          issue: Annotated[bool, typer.Option("--issue", help="Approve and issue the drafts, numbered.")] = False,
          issue_date: Annotated[str | None, typer.Option("--date", help="Invoice date when issuing.")] = None,
          dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be created; write nothing.")]
          = False,
          contract: Annotated[list[str] | None, typer.Option(help="Only these contracts.")] = None,
+         workers: Annotated[int, typer.Option(
+             min=0, max=64, help="Share the run among N worker processes, each billing batches of contracts in "
+                                 "transactions of their own (0: one transaction for the whole run).")] = 0,
+         join: Annotated[int | None, typer.Option(
+             help="Take part with --workers N processes in a shared run started elsewhere (its number).")] = None,
+         batch: Annotated[int, typer.Option(min=1, max=10_000, help="Contracts a worker claims at a time.")]
+         = BATCH,
+         worker_of: Annotated[int | None, typer.Option(hidden=True)] = None,
          as_json: JsonOption = False, db: DbOption = None) -> None:
     """Create the missing invoices up to a date; running it again creates nothing."""
-    until = parse_date(through, "--through")
     when = parse_date(issue_date, "--date") if issue_date else None
+    if worker_of is not None:
+        shared_run.worker(worker_of, batch, db)
+        return
+    if workers or join is not None:
+        if dry_run:
+            fail("--dry-run shows one transaction's work: leave out --workers and --join")
+        shared_run.shared(parse_date(through, "--through") if through else None, count=workers or 1, join=join,
+                          batch=batch, contracts=contract, issue=issue, issue_date=when, as_json=as_json, db=db)
+        return
+    if through is None:
+        fail("--through is required")
+    until = parse_date(through, "--through")
     with unit_of_work(db) as session, progress_bar("billing", enabled=not as_json) as tick:
         result = billing.run(session, until, contracts=contract, on_progress=tick)
         made = set(result.created)

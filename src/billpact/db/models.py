@@ -1,7 +1,7 @@
 """Every mapped table, imported in one place for Alembic and `init`."""
 
 from billpact.audit.models import AuditHead, AuditRecord
-from billpact.billing.models import EntryLink
+from billpact.billing.models import BillingClaim, BillingRun, EntryLink
 from billpact.clients.models import Client
 from billpact.contracts.models import Amendment, Contract, ContractManager, ContractVersion
 from billpact.credit_notes.models import CreditNote, CreditNoteLine
@@ -50,6 +50,8 @@ __all__ = [
     "CostRate",
     "CreditNote",
     "CreditNoteLine",
+    "BillingClaim",
+    "BillingRun",
     "EntryLink",
     "Expense",
     "Invoice",
