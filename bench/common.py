@@ -88,6 +88,7 @@ def emit(title: str, figures: Mapping[str, Any], as_json: bool) -> None:
     table.add_column("figure")
     table.add_column("value", justify="right")
     for name, value in figures.items():
-        shown = f"{value:,.3f}" if isinstance(value, float) else f"{value:,}" if isinstance(value, int) else str(value)
+        shown = (str(value) if isinstance(value, bool) else f"{value:,.3f}" if isinstance(value, float)
+                 else f"{value:,}" if isinstance(value, int) else str(value))
         table.add_row(name.replace("_", " "), shown)
     Console().print(table)

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import httpx2 as httpx
+import pytest
 from typer.testing import CliRunner
 
 from billpact.cli.main import app
@@ -39,18 +40,21 @@ def test_users_and_tokens_from_the_command_line(db: str) -> None:
     assert [u["username"] for u in run(db, "user", "list", "--json")] == ["ann"]
 
 
-def test_serve_answers_over_http(db: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", [1, 2])
+def test_serve_answers_over_http(db: str, tmp_path: Path, workers: int) -> None:
+    """One process, or several sharing the port (each builds the app from BILLPACT_DB)."""
     run(db, "import", str(EXAMPLES / "tm-basic.yaml"))
     run(db, "bill", "--through", "2026-01-31", "--issue")
     add_user(db, "ann", "--role", "viewer")
     token = run(db, "token", "create", "ann", "--json")["token"]
     port = free_port()
     billpact = str(Path(sys.executable).with_name("billpact"))
-    server = subprocess.Popen([billpact, "serve", "--port", str(port), "--db", db], env=os.environ.copy(),
+    server = subprocess.Popen([billpact, "serve", "--port", str(port), "--workers", str(workers), "--db", db],
+                              env=os.environ.copy(),
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         url = f"http://127.0.0.1:{port}/api/v1/invoices"
-        for _ in range(100):
+        for _ in range(600):
             try:
                 response = httpx.get(url, headers={"Authorization": f"Bearer {token}"})
                 break
@@ -63,4 +67,5 @@ def test_serve_answers_over_http(db: str, tmp_path: Path) -> None:
         assert httpx.get(url).status_code == 401
     finally:
         server.terminate()
-        server.wait(timeout=10)
+        output = server.communicate(timeout=30)[0].decode()
+    assert output.count("Application startup complete") == workers, output

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 import sys
 from typing import Annotated
 
@@ -117,8 +119,10 @@ def token_revoke(token_id: Annotated[int, typer.Argument(help="The token's id (f
 
 @app.command()
 def serve(host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
-          port: Annotated[int, typer.Option(help="Port.")] = 8000, db: DbOption = None) -> None:
-    """Serve the REST API (/api/v1, OpenAPI at /docs) on the configured database."""
+          port: Annotated[int, typer.Option(help="Port.")] = 8000,
+          workers: Annotated[int, typer.Option(min=1, max=64, help="Server processes sharing the port.")] = 1,
+          db: DbOption = None) -> None:
+    """Serve the REST API (/api/v1, OpenAPI at /docs) and the web pages on the configured database."""
     import uvicorn
 
     from billpact.api.app import create_app
@@ -127,4 +131,12 @@ def serve(host: Annotated[str, typer.Option(help="Interface to listen on.")] = "
     engine_for(db).dispose()  # refuses a missing SQLite file with the usual message
     if not 1 <= port <= 65535:
         fail(f"--port: {port} is not a port")
-    uvicorn.run(create_app(database_url(db)), host=host, port=port, log_level="info")
+    if workers == 1:
+        uvicorn.run(create_app(database_url(db)), host=host, port=port, log_level="info")
+        return
+    # Several processes: each imports the app from BILLPACT_DB and signs sessions with one shared key.
+    os.environ["BILLPACT_DB"] = database_url(db)
+    os.environ.setdefault("BILLPACT_SECRET_KEY", secrets.token_urlsafe(32))
+    # A worker imports the whole app before it answers the supervisor's ping: give it time on a busy host.
+    uvicorn.run("billpact.api.asgi:app", host=host, port=port, workers=workers, log_level="info",
+                timeout_worker_healthcheck=60)
