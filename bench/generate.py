@@ -1,4 +1,5 @@
-"""Synthetic billing data for benchmarks: clients, T&M contracts and a year of timesheets.
+"""Synthetic billing data for benchmarks: clients, T&M contracts and a year of timesheets
+(`--mix tm`, the default), or a whole portfolio with contracts of every kind (`--mix all`).
 
 The rows are the ones `billpact import` would store for the same file — `contract.written` is the
 import model dumped as JSON, amendments likewise, `contract_version` rows and `contract.end` come
@@ -11,6 +12,14 @@ rate card, entries inside the contract, overtime only with a multiplier, at most
 most 8 h per person and day (≤ 24 h). The same arguments always give the same rows.
 
     python -m bench.generate --db sqlite:///bench.db --contracts 200 --entries 100000
+    python -m bench.generate --db sqlite:///bench.db --init --size S --mix all
+
+`--size S|M|L` takes contracts and entries from `bench.common.SIZES` (S: 1k contracts, 100k entries;
+M: 10k, 1M; L: 100k, 10M). `--mix all` (see `bench/portfolio.py` for the proportions): 55 % of the
+contracts are this T&M plan and get every time entry; the other kinds, expenses, milestones,
+progress reports, resales and payments on account are one import document loaded with
+`import_document` (what `billpact import` stores), and the time entries are then written in bulk
+as for `--mix tm`.
 """
 
 from __future__ import annotations
@@ -27,6 +36,7 @@ from typing import Any, cast
 
 from sqlalchemy import Connection, Engine, Table, func, insert, select
 
+from bench.common import SIZES
 from billpact.clients.models import Client
 from billpact.contracts.history import amended_versions
 from billpact.contracts.models import Amendment, Contract, ContractVersion
@@ -111,6 +121,8 @@ class Generated:
     capped: int
     entries: int
     seconds: float
+    kinds: dict[str, int] = field(default_factory=dict)     # --mix all: contracts per kind
+    events: dict[str, int] = field(default_factory=dict)    # --mix all: what the import document stored
 
 
 def _workdays(first: date, last: date) -> list[date]:
@@ -276,27 +288,71 @@ def generate(engine: Engine, contracts: int = 2000, entries: int = 1_000_000, se
         if sqlite:
             _pragma(conn, "synchronous=OFF")  # a benchmark load: durability is not the point
         with conn.begin():
-            if conn.scalar(select(func.count()).select_from(_table(Contract))):
-                raise RuntimeError("the database already holds contracts: generate into an empty one")
+            _refuse_filled(conn)
             contract_pks, amendments = _contracts(conn, p)
-        table = _table(TimeEntry)
-        written = 0
-        trans = conn.begin()
-        for chunk in _chunks(time_rows(p)):
-            for row in chunk:
-                row["contract_pk"] = contract_pks[row["contract_pk"]]
-            conn.execute(insert(table), chunk)
-            written += len(chunk)
-            if written % COMMIT_EVERY == 0:
-                trans.commit()
-                trans = conn.begin()
-        trans.commit()
-        if not sqlite:  # what autovacuum would do soon after a bulk load; SQLite has no such thing
-            conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE")
-        else:
-            _pragma(conn, "synchronous=NORMAL")  # as make_engine sets it
+        written = _write_time(conn, p, contract_pks)
+        _finish(conn, sqlite)
     return Generated(len(p.clients), len(p.contracts), amendments, sum(c.cap is not None for c in p.contracts),
                      written, time.perf_counter() - began)
+
+
+def generate_all(engine: Engine, contracts: int = 2000, entries: int = 1_000_000, seed: int = 2026,
+                 year: int = 2026) -> Generated:
+    """`--mix all`: the portfolio's import document through `import_document`, then its time entries."""
+    from bench.portfolio import portfolio
+    from billpact.db.session import transaction
+    from billpact.importing.service import import_document
+
+    began = time.perf_counter()
+    pf = portfolio(contracts, entries, seed, year)
+    with engine.connect() as conn, conn.begin():
+        _refuse_filled(conn)
+    with transaction(engine) as session:
+        summary = import_document(session, pf.document)
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as conn:
+        if sqlite:
+            _pragma(conn, "synchronous=OFF")
+        codes = [c.code for c in pf.tm.contracts]
+        pk_of = {code: pk for code, pk in conn.execute(select(Contract.code, Contract.pk))}
+        conn.commit()
+        written = _write_time(conn, pf.tm, [pk_of[code] for code in codes])
+        _finish(conn, sqlite)
+    events = {k: n for k, n in summary.counts.items() if n and k not in ("clients", "contracts", "amendments")}
+    return Generated(summary.counts["clients"], summary.counts["contracts"], summary.counts["amendments"],
+                     sum(c.cap is not None for c in pf.tm.contracts), written, time.perf_counter() - began,
+                     pf.kinds, events)
+
+
+def _refuse_filled(conn: Connection) -> None:
+    if conn.scalar(select(func.count()).select_from(_table(Contract))):
+        raise RuntimeError("the database already holds contracts: generate into an empty one")
+
+
+def _write_time(conn: Connection, p: Plan, contract_pks: list[int]) -> int:
+    """The plan's time entries, CHUNK rows a statement, committed every COMMIT_EVERY rows."""
+    table = _table(TimeEntry)
+    written = 0
+    trans = conn.begin()
+    for chunk in _chunks(time_rows(p)):
+        for row in chunk:
+            row["contract_pk"] = contract_pks[row["contract_pk"]]
+        conn.execute(insert(table), chunk)
+        written += len(chunk)
+        if written % COMMIT_EVERY == 0:
+            trans.commit()
+            trans = conn.begin()
+    trans.commit()
+    return written
+
+
+def _finish(conn: Connection, sqlite: bool) -> None:
+    if not sqlite:  # what autovacuum would do soon after a bulk load; SQLite has no such thing
+        # Only the tables written here: a bare ANALYZE would analyze every schema of the database.
+        tables = ", ".join(_table(model).name for model in (Client, Contract, ContractVersion, Amendment, TimeEntry))
+        conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(f"ANALYZE {tables}")
+    else:
+        _pragma(conn, "synchronous=NORMAL")  # as make_engine sets it
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -305,20 +361,31 @@ def main(argv: list[str] | None = None) -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--db", required=True, help="SQLAlchemy URL of the database to fill")
-    parser.add_argument("--contracts", type=int, default=2000)
-    parser.add_argument("--entries", type=int, default=1_000_000)
+    parser.add_argument("--contracts", type=int, default=None, help="default 2000 (or the --size's)")
+    parser.add_argument("--entries", type=int, default=None, help="default 1,000,000 (or the --size's)")
+    parser.add_argument("--size", choices=sorted(SIZES), default=None,
+                        help="contracts and entries of a benchmark size (S: 1k, 100k; M: 10k, 1M; L: 100k, 10M)")
+    parser.add_argument("--mix", choices=("tm", "all"), default="tm",
+                        help="tm: T&M contracts only (default); all: contracts of every kind (bench/portfolio.py)")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--init", action="store_true", help="create the schema first (billpact init)")
     args = parser.parse_args(argv)
+    contracts, entries = SIZES[args.size] if args.size else (2000, 1_000_000)
+    contracts = args.contracts if args.contracts is not None else contracts
+    entries = args.entries if args.entries is not None else entries
     engine = make_engine(args.db)
     try:
         if args.init:
             upgrade(engine)
-        done = generate(engine, args.contracts, args.entries, args.seed)
+        fill = generate_all if args.mix == "all" else generate
+        done = fill(engine, contracts, entries, args.seed)
     finally:
         engine.dispose()
     print(f"generated {done.clients} clients, {done.contracts} contracts ({done.amendments} amended, "
           f"{done.capped} capped), {done.entries} time entries in {done.seconds:.1f} s")
+    if done.kinds:
+        print("contracts: " + ", ".join(f"{n} {kind}" for kind, n in done.kinds.items())
+              + "; events: " + ", ".join(f"{n} {name}" for name, n in done.events.items()))
 
 
 if __name__ == "__main__":

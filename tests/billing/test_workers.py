@@ -22,7 +22,7 @@ from bench.common import ROOT, child_env
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, aliased
 
-from billpact.billing import workers
+from billpact.billing import service, workers
 from billpact.billing.models import BillingClaim, BillingRun, EntryLink
 from billpact.contracts.models import Contract
 from billpact.db.migrate import upgrade
@@ -185,3 +185,16 @@ def test_a_shared_run_on_sqlite_bills_what_one_transaction_bills(tmp_path: Path)
         workers.work(engine, run_pk, size=3, worker="a")
         workers.work(engine, run_pk, size=3, worker="b")
     assert billed(shared) == billed(single)
+
+
+def test_a_run_in_slices_bills_what_one_pass_bills(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past SLICE contracts a single-transaction run bills a range of contract pks at a time (bounded
+    memory); with slices of 5 contracts the 24 contracts come out exactly as in one pass."""
+    whole, sliced = f"sqlite:///{tmp_path}/whole.db", f"sqlite:///{tmp_path}/sliced.db"
+    _fill(whole)
+    _fill(sliced)
+    run(whole, "bill", "--through", THROUGH, "--issue")
+    monkeypatch.setattr(service, "SLICE", 5)
+    run(sliced, "bill", "--through", THROUGH, "--issue")
+    assert billed(sliced) == billed(whole)
+    assert run(sliced, "check", "--json")["consistent"] is True

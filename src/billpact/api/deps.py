@@ -46,12 +46,18 @@ def session(request: Request) -> Iterator[Session]:
         yield s
 
 
+# Scope "function": the transaction ends (commits) when the route returns, BEFORE the response is sent.
+# FastAPI's default ("request") would commit after sending it: a client could get its 201 and not yet
+# find what it created (the soak saw it on PostgreSQL), or get a 2xx for a commit that then failed.
+SessionDep = Annotated[Session, Depends(session, scope="function")]
+
+
 # Documented in the OpenAPI schema as a bearer security scheme (not as a header parameter of every route);
 # no auto error: a missing or malformed header gets the same 401 body as a bad token.
 bearer = HTTPBearer(auto_error=False, description="An API token: `billpact token create USER`")
 
 
-def caller(s: Annotated[Session, Depends(session)],
+def caller(s: SessionDep,
            credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> User:
     """The user behind `Authorization: Bearer <token>`; every change they make is recorded as theirs
     (the actor rides on the request's session: routes run in worker threads, context variables don't)."""
@@ -69,5 +75,3 @@ def allow(*roles: str) -> Callable[[User], User]:
         return user
     return check
 
-
-SessionDep = Annotated[Session, Depends(session)]

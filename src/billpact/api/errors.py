@@ -6,17 +6,23 @@ with (`ErrorBody`), so clients (and the schemathesis fuzz test) know every statu
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
-from sqlalchemy.exc import DataError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from starlette.exceptions import HTTPException
 
+from billpact.db.outages import RETRY_AFTER, first_line, outage
 from billpact.errors import DomainError, InvalidInput
+from billpact.web.outage import outage_page
+
+log = logging.getLogger("billpact.api")
+API_PREFIX = "/api/"
 
 
 class ErrorBody(BaseModel):
@@ -34,7 +40,7 @@ ERRORS: dict[int, str] = {
     404: "Not found (or not the caller's to see)",
     409: "A move the lifecycle refuses, naming the current state",
     422: "Bad input, with every problem",
-    503: "The database is unavailable: retry after `Retry-After` seconds",
+    503: f"The database is unreachable or busy: retry after `Retry-After` seconds ({RETRY_AFTER})",
 }
 
 
@@ -72,9 +78,8 @@ def install(app: FastAPI) -> None:
         return JSONResponse(_body("a value is out of range", [str(exc)]), status_code=422)
 
     @app.exception_handler(OperationalError)
-    async def unavailable(_request: Request, _exc: OperationalError) -> JSONResponse:
-        return JSONResponse(_body("the database is unavailable: try again shortly"),
-                            status_code=503, headers={"Retry-After": "5"})
+    async def unavailable(request: Request, exc: OperationalError) -> Response:
+        return unavailable_response(request, exc)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
@@ -84,6 +89,19 @@ def install(app: FastAPI) -> None:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def unavailable_response(request: Request, exc: DBAPIError) -> Response:
+    """503 with `Retry-After` while the database is away (or answers with a failure a retry may cure):
+    JSON for the API, a page for the browser. The driver's words go to the log only — they name hosts
+    and ports a client has no business seeing."""
+    found = outage(exc)
+    message = f"the database is {found.kind if found else 'unavailable'}: try again in {RETRY_AFTER} s"
+    log.warning("503 for %s %s: %s", request.method, request.url.path, found.detail if found else first_line(exc))
+    headers = {"Retry-After": str(RETRY_AFTER)}
+    if request.url.path.startswith(API_PREFIX):
+        return JSONResponse(_body(message), status_code=503, headers=headers)
+    return outage_page(request, message, headers)
 
 
 def document_errors(schema: dict[str, Any]) -> dict[str, Any]:

@@ -48,7 +48,7 @@ def contracts(session: Session, codes: list[str] | None = None, *, pks: Collecti
     if codes:
         query = query.where(Contract.code.in_(codes))
     if pks is not None:
-        query = query.where(Contract.pk.in_(list(pks)))
+        query = query.where(_among(Contract.pk, pks))
     rows = session.execute(query).all()
     if codes:
         unknown = sorted(set(codes) - {contract.code for contract, _client in rows})
@@ -57,7 +57,8 @@ def contracts(session: Session, codes: list[str] | None = None, *, pks: Collecti
     amendments: dict[int, list[tuple[int, m.Amendment]]] = defaultdict(list)
     query_amendments = select(Amendment).order_by(Amendment.pk)
     if codes or pks is not None:
-        query_amendments = query_amendments.where(Amendment.contract_pk.in_([c.pk for c, _client in rows]))
+        query_amendments = query_amendments.where(_among(Amendment.contract_pk, pks) if pks is not None
+                                                  else Amendment.contract_pk.in_([c.pk for c, _client in rows]))
     for a in session.scalars(query_amendments):
         amendments[a.contract_pk].append((a.pk, m.Amendment.model_validate(a.written)))
     out = []
@@ -76,8 +77,12 @@ def _fixed() -> Any:
 
 
 def _among(column: Any, only: Collection[int] | None) -> Any:
-    """Only the rows of these contracts (a worker's batch), or every row."""
-    return column.in_(list(only)) if only is not None else true()
+    """Only the rows of these contracts (a worker's batch, or a range of pks: one slice of a run), or every row."""
+    if only is None:
+        return true()
+    if isinstance(only, range):
+        return column.between(only.start, only.stop - 1)
+    return column.in_(list(only))
 
 
 def ledgers(session: Session, stored: dict[int, Stored], only: Collection[int] | None = None) -> dict[int, Ledger]:

@@ -15,22 +15,24 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, select, update
+from sqlalchemy import Table, bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from billpact.audit import service as audit
 from billpact.billing import lock
 from billpact.billing import repository as repo
 from billpact.billing.models import FAR, EntryLink
+from billpact.contracts.models import Contract
 from billpact.core import engine
 from billpact.core.invoice import Finding, InvoiceDraft, Line
 from billpact.core.items import Ref
-from billpact.db.bulk import allocate_pks, insert_rows
+from billpact.db.bulk import allocate_pks, write_rows
 from billpact.events.models import ProgressReport, Resale, RetainageRelease
 from billpact.invoices.models import BilledItem, Invoice, InvoiceLine
 
 Progress = Callable[[int, int], None]
 BATCH = 2000  # drafts per write batch: bounded memory, few round trips
+SLICE = 10_000  # contract pks per slice of a big run: one slice's terms and open groups in memory at a time
 ROW_LINKS = {"resale": Resale, "progress": ProgressReport, "release": RetainageRelease}
 INVOICE: Table = cast(Table, Invoice.__table__)
 LINE: Table = cast(Table, InvoiceLine.__table__)
@@ -48,8 +50,31 @@ def run(session: Session, through: date, *, contracts: Sequence[str] | None = No
         on_progress: Progress | None = None) -> RunResult:
     """Create or rebuild the drafts of every billing date up to `through`. The caller owns the transaction."""
     lock.take(session)
-    chosen = repo.contracts(session, list(contracts) if contracts else None)
-    return bill_contracts(session, through, chosen, [s.pk for s in chosen] if contracts else None, on_progress)
+    if contracts:
+        chosen = repo.contracts(session, list(contracts))
+        return bill_contracts(session, through, chosen, [s.pk for s in chosen], on_progress)
+    low, high, total = session.execute(select(func.min(Contract.pk), func.max(Contract.pk), func.count())
+                                       .select_from(Contract)).one()
+    if not total or total <= SLICE:
+        return bill_contracts(session, through, repo.contracts(session), None, on_progress)
+    # Many contracts: bill them a slice of pks at a time, so memory holds one slice's terms and groups.
+    result, done = RunResult(), 0
+    for start in range(low, high + 1, SLICE):
+        span = range(start, min(start + SLICE, high + 1))
+        chosen = repo.contracts(session, pks=span)
+        part = bill_contracts(session, through, chosen, span, _offset(on_progress, done, total))
+        result.created += part.created
+        result.findings += part.findings
+        done += len(chosen)
+    return result
+
+
+def _offset(on_progress: Progress | None, base: int, total: int) -> Progress | None:
+    """A slice's progress as the whole run's."""
+    if on_progress is None:
+        return None
+    report = on_progress
+    return lambda done, _of: report(base + done, total)
 
 
 def bill_contracts(session: Session, through: date, chosen: Sequence[repo.Stored], only: Sequence[int] | None,
@@ -164,7 +189,7 @@ class _Batch:
         for pk, (contract, draft) in zip(pks, fresh, strict=True):
             out[(contract.pk, draft.billing_date)] = pk
             rows.append((pk, "draft", self.now, *_invoice_row(contract, draft).values()))
-        insert_rows(conn, INVOICE, ("pk", "status", "created_at", *INVOICE_COLUMNS), rows)
+        write_rows(conn, INVOICE, ("pk", "status", "created_at", *INVOICE_COLUMNS), rows)
         return out
 
     def _lines(self, invoice_of: dict[tuple[int, date], int]) -> dict[tuple[int, int], int]:
@@ -172,7 +197,7 @@ class _Batch:
         placed = [(invoice_of[(c.pk, d.billing_date)], i, line)
                   for c, d, _p in self.drafts for i, line in enumerate(d.lines, 1)]
         pks = allocate_pks(conn, LINE, len(placed))
-        insert_rows(conn, LINE, ("pk", *LINE_COLUMNS),
+        write_rows(conn, LINE, ("pk", *LINE_COLUMNS),
                     [(pk, *_line_row(invoice_pk, i, line)) for pk, (invoice_pk, i, line) in zip(pks, placed,
                                                                                                  strict=True)])
         return {(invoice_pk, i): pk for pk, (invoice_pk, i, _line) in zip(pks, placed, strict=True)}
@@ -196,8 +221,8 @@ class _Batch:
                     rows.setdefault(ref[0], []).append({"b_row": ref[1], "b_inv": invoice_pk, "b_line": line_pk})
         links += [self._link(contract, f.refs[0], None, None, f.reason) for contract, f in self.skipped]
         conn = self.session.connection()
-        insert_rows(conn, LINK, LINK_COLUMNS, links)
-        insert_rows(conn, BILLED, ("contract_pk", "item_key", "invoice_pk", "line_pk"), billed)
+        write_rows(conn, LINK, LINK_COLUMNS, links)
+        write_rows(conn, BILLED, ("contract_pk", "item_key", "invoice_pk", "line_pk"), billed)
         for tag, params in rows.items():
             table = cast(Table, ROW_LINKS[tag].__table__)
             conn.execute(update(table).where(table.c.pk == bindparam("b_row"))

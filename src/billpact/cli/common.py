@@ -18,7 +18,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from billpact.config import database_url
-from billpact.db.session import make_engine, transaction
+from billpact.db.outages import first_line, outage
+from billpact.db.session import make_engine, timeout, transaction
 from billpact.errors import DomainError
 
 DbOption = Annotated[str | None, typer.Option("--db", help="SQLAlchemy URL (default: $BILLPACT_DB or ./billpact.db)")]
@@ -31,11 +32,24 @@ err = Console(stderr=True, soft_wrap=True, width=None if sys.stderr.isatty() els
 
 def engine_for(db: str | None, *, create: bool = False) -> Engine:
     """The database's engine; only `init` (and `demo`) may create a new SQLite file."""
-    engine = make_engine(database_url(db))
+    try:
+        engine = make_engine(database_url(db))
+    except DomainError as exc:   # a bad BILLPACT_DB_*_TIMEOUT
+        fail(exc.message)
+        raise  # unreachable: fail exits
     path = engine.url.database
     if engine.dialect.name == "sqlite" and not create and path and path != ":memory:" and not Path(path).exists():
-        fail(f"no database at {path}: run `billpact init` first (or give --db / BILLPACT_DB)")
+        fail(missing_file(Path(path)))
     return engine
+
+
+def missing_file(path: Path) -> str:
+    """A SQLite file that is not there: never made (init), or its directory gone (an unmounted volume,
+    a moved folder) — then `init` would only make a new, empty database, so it is not offered."""
+    if not path.parent.is_dir():
+        return (f"database {path} is unreachable: its directory {path.parent} is missing (moved, or a volume "
+                "not mounted?): try again when it is back")
+    return f"no database at {path}: run `billpact init` first (or give --db / BILLPACT_DB)"
 
 
 @contextmanager
@@ -54,11 +68,21 @@ def unit_of_work(db: str | None) -> Iterator[Session]:
 
 
 def database_problem(engine: Engine, exc: DBAPIError) -> str:
-    first = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+    """One line naming the database and what is wrong: unreachable or busy (an outage: try again later),
+    or not usable (no schema, a refusal: retrying will not help)."""
+    name = engine.url.render_as_string(hide_password=True)
+    found = outage(exc)
+    if found is not None and found.kind == "busy":
+        return (f"database {name} is busy: another process has held its lock for more than "
+                f"{timeout('BILLPACT_DB_BUSY_TIMEOUT'):g} s (BILLPACT_DB_BUSY_TIMEOUT): try again when it is done "
+                f"({found.detail})")
+    if found is not None:
+        return f"database {name} is unreachable: {found.detail}: try again when it is back"
+    first = first_line(exc)
     hint = ""
     if "no such table" in first or ("does not exist" in first and "relation" in first):
         hint = " (run `billpact init` to create or upgrade the schema)"
-    return f"database {engine.url.render_as_string(hide_password=True)} is not usable: {first}{hint}"
+    return f"database {name} is not usable: {first}{hint}"
 
 
 def fail(message: str) -> None:

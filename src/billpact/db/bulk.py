@@ -9,7 +9,8 @@ keys are allocated up front so callers can link rows without RETURNING.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date
 from functools import lru_cache
 from typing import Any
@@ -64,3 +65,71 @@ def insert_rows(conn: Connection, table: Table, columns: Sequence[str], rows: Se
         if proc is not None:
             columns_of[i] = tuple(None if value is None else proc(value) for value in columns_of[i])
     conn.exec_driver_sql(sql, list(zip(*columns_of, strict=True)))
+
+
+def write_rows(conn: Connection, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]],
+               chunk: int = 50_000) -> None:
+    """Append many rows (tuples in `columns` order) as fast as the database takes them.
+
+    PostgreSQL: one COPY FROM STDIN, several times faster than any INSERT. SQLite has no COPY; an
+    executemany at the driver is its fastest path, in chunks so the processed copy of the values
+    never holds more than `chunk` rows at once. Both run in the caller's transaction.
+    """
+    if conn.dialect.name == "postgresql":
+        copy_rows(conn, table, columns, rows)
+        return
+    with _sqlite_page_cache(conn, SQLITE_BULK_CACHE_KIB if len(rows) > chunk else 0):
+        for start in range(0, len(rows), chunk):
+            insert_rows(conn, table, columns, rows[start:start + chunk])
+
+
+SQLITE_BULK_CACHE_KIB = 256 * 1024
+
+
+@contextmanager
+def _sqlite_page_cache(conn: Connection, kib: int) -> Iterator[None]:
+    """A page cache of up to `kib` for one large write, then the connection's own size back.
+
+    A million rows extend every index of the table at scattered places; with SQLite's default
+    2 MB cache the same index pages are read and written again and again (measured: 40 % more CPU
+    for 400k time entries). The cache only grows as pages are touched.
+    """
+    if kib <= 0:
+        yield
+        return
+    driver = conn.connection.driver_connection
+    before = driver.execute("PRAGMA cache_size").fetchone()[0]  # type: ignore[union-attr]
+    driver.execute(f"PRAGMA cache_size=-{int(kib)}")  # type: ignore[union-attr]
+    try:
+        yield
+    finally:
+        driver.execute(f"PRAGMA cache_size={int(before)}")  # type: ignore[union-attr]
+
+
+def copy_rows(conn: Connection, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """PostgreSQL COPY of rows (tuples in `columns` order), each value through its column's processor."""
+    if not rows:
+        return
+    processors = [(i, proc) for i, name in enumerate(columns)
+                  if (proc := _copy_processor(table, name, conn)) is not None]
+    # Names come from the mapped Table, never from input; the values travel in COPY's own stream.
+    sql = f"COPY {table.name} ({', '.join(table.c[name].name for name in columns)}) FROM STDIN"
+    driver = conn.connection.driver_connection
+    with driver.cursor() as cursor, cursor.copy(sql) as copy:  # type: ignore[union-attr]
+        for row in rows:
+            if processors:
+                values = list(row)
+                for i, proc in processors:
+                    if values[i] is not None:
+                        values[i] = proc(values[i])
+                copy.write_row(values)
+            else:
+                copy.write_row(row)
+
+
+def _copy_processor(table: Table, name: str, conn: Connection) -> Callable[[Any], Any] | None:
+    """What COPY needs done to a value first: psycopg adapts bools, ints, strs and dates itself."""
+    column_type = table.c[name].type
+    if isinstance(column_type, Date):
+        return None
+    return _processor(table, name, conn)

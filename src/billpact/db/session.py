@@ -1,15 +1,27 @@
-"""Engines and sessions: the database URL, SQLite pragmas, and one transaction per service call."""
+"""Engines and sessions: the database URL, SQLite pragmas, and one transaction per service call.
+
+Engines are built to live through database outages: every pooled connection is pinged before use (one
+that died while the database was away is replaced, not handed to a request), PostgreSQL connections
+give up after a connect timeout instead of hanging on a silent network, and SQLite waits a busy timeout
+for another process's lock. Both timeouts come from the environment, in seconds:
+BILLPACT_DB_CONNECT_TIMEOUT (default 10) and BILLPACT_DB_BUSY_TIMEOUT (default 30).
+"""
 
 from __future__ import annotations
 
+import math
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from billpact.errors import DomainError
+
 DEFAULT_URL = "sqlite:///billpact.db"
+TIMEOUTS = {"BILLPACT_DB_CONNECT_TIMEOUT": 10.0, "BILLPACT_DB_BUSY_TIMEOUT": 30.0}
 
 
 def normalize_url(url: str) -> str:
@@ -22,21 +34,42 @@ def normalize_url(url: str) -> str:
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    engine = create_engine(normalize_url(url), **kwargs)
+    kwargs.setdefault("pool_pre_ping", True)
+    parsed = make_url(normalize_url(url))
+    if parsed.get_backend_name() == "postgresql" and "connect_timeout" not in parsed.query:
+        # libpq's own default is to wait forever for a host that drops packets.
+        kwargs["connect_args"] = {"connect_timeout": math.ceil(timeout("BILLPACT_DB_CONNECT_TIMEOUT")),
+                                  **kwargs.get("connect_args", {})}
+    engine = create_engine(parsed, **kwargs)
     if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
+        busy_ms = round(timeout("BILLPACT_DB_BUSY_TIMEOUT") * 1000)
+        event.listen(engine, "connect", lambda connection, _record: _sqlite_pragmas(connection, busy_ms))
         event.listen(engine, "begin", _sqlite_begin_immediate)
     return engine
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def timeout(variable: str) -> float:
+    """Seconds from the environment (its default when unset); a bad value names the variable."""
+    text = os.environ.get(variable, "").strip()
+    if not text:
+        return TIMEOUTS[variable]
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not 0 < seconds < 86400:
+        raise DomainError(f"{variable}: {text!r} is not a number of seconds (more than 0, e.g. 30)")
+    return seconds
+
+
+def _sqlite_pragmas(dbapi_connection: Any, busy_ms: int) -> None:
     # Own the transaction boundaries (pysqlite's implicit BEGIN defers locks and breaks SAVEPOINTs).
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={busy_ms:d}")
     cursor.close()
 
 

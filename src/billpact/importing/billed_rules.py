@@ -17,17 +17,25 @@ from billpact.contracts.history import amended_versions
 from billpact.contracts.models import Amendment, Contract
 from billpact.core.money import Currency
 from billpact.core.terms import term_keys
+from billpact.db.chunks import chunks
 from billpact.importing import models as m
 from billpact.invoices.models import FIXED_STATUSES, BilledItem, Invoice, InvoiceLine
 
 
 def amendment_problems(session: Session, doc: m.ImportFile) -> list[str]:
     problems: list[str] = []
-    for code in sorted({a.contract for a in doc.amendments}):
-        row = session.scalar(select(Contract).where(Contract.code == code))
+    codes = sorted({a.contract for a in doc.amendments})
+    # Looked up together: a file creating thousands of amended contracts has none of them stored yet.
+    stored_rows = {row.code: row for chunk in chunks(codes)
+                   for row in session.scalars(select(Contract).where(Contract.code.in_(chunk)))}
+    in_file: dict[str, list[tuple[int, m.Amendment]]] = defaultdict(list)
+    for i, a in enumerate(doc.amendments):
+        in_file[a.contract].append((i, a))
+    for code in codes:
+        row = stored_rows.get(code)
         if row is None:
             continue  # a contract of this file: nothing billed yet
-        file_amendments = [(i, a) for i, a in enumerate(doc.amendments) if a.contract == code]
+        file_amendments = in_file[code]
         stored = [m.Amendment.model_validate(a.written) for a in session.scalars(
             select(Amendment).where(Amendment.contract_pk == row.pk).order_by(Amendment.pk))]
         indexed = [(-1 - n, a) for n, a in enumerate(stored)] + file_amendments

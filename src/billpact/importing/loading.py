@@ -153,11 +153,13 @@ class _DuplicateJsonKey(ValueError):
 
 
 def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise _DuplicateJsonKey(key)
-        result[key] = value
+    result = dict(pairs)  # built in C: a million time entries are a million objects
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        for key, _value in pairs:
+            if key in seen:
+                raise _DuplicateJsonKey(key)
+            seen.add(key)
     return result
 
 

@@ -10,9 +10,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import case, func, insert, select, update
+from sqlalchemy import Table, case, delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from billpact.audit import service as audit
@@ -21,6 +22,7 @@ from billpact.clients.models import Client
 from billpact.contracts.history import amended_versions
 from billpact.contracts.models import Amendment, Contract, ContractVersion
 from billpact.core.calendar import calendar_period
+from billpact.db.bulk import insert_rows, write_rows
 from billpact.db.chunks import chunks
 from billpact.errors import InvalidInput
 from billpact.events import models as ev
@@ -111,12 +113,8 @@ def stored_state(session: Session, doc: m.ImportFile) -> StoredState:
         for client in session.scalars(select(Client).where(Client.code.in_(chunk))):
             state.clients[client.code] = _client_model(client)
     for name in EVENT_LISTS:
-        ids = sorted({e.id for e in getattr(doc, name) if e.id is not None})
-        model = _EVENT_MODELS[name]
-        found: set[str] = set()
-        for chunk in chunks(ids):
-            found.update(session.scalars(select(model.ext_id).where(model.ext_id.in_(chunk))))
-        state.event_ids[name] = found
+        ids = list({e.id for e in getattr(doc, name) if e.id is not None})
+        state.event_ids[name] = _stored_ext_ids(session, _table(_EVENT_MODELS[name]), ids)
     _stored_hours(session, doc, state)
     _stored_progress(session, doc, state)
     numbers = sorted({p.invoice for p in doc.payments if p.invoice})
@@ -124,6 +122,22 @@ def stored_state(session: Session, doc: m.ImportFile) -> StoredState:
         state.invoice_numbers.update(n for n in session.scalars(select(Invoice.number)
                                                                 .where(Invoice.number.in_(chunk))) if n)
     return state
+
+
+ID_BATCH = 100_000   # ids looked up per statement: one parameter, however many ids
+
+
+def _stored_ext_ids(session: Session, table: Table, ids: list[str]) -> set[str]:
+    """Which of `ids` are stored: a million ids in ten statements, each passing its ids as one
+    parameter (a PostgreSQL array, a JSON array on SQLite) instead of an `IN` list of 500 binds."""
+    found: set[str] = set()
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    # The table name comes from the mapped Table, never from input; the ids are a parameter.
+    sql = text(f"SELECT ext_id FROM {table.name} WHERE ext_id = ANY(:ids)" if postgresql  # noqa: S608
+               else f"SELECT ext_id FROM {table.name} WHERE ext_id IN (SELECT value FROM json_each(:ids))")  # noqa: S608
+    for chunk in chunks(ids, ID_BATCH):
+        found.update(session.scalars(sql, {"ids": chunk if postgresql else json.dumps(chunk)}))
+    return found
 
 
 def _client_model(client: Client) -> m.Client:
@@ -172,23 +186,24 @@ def _load(session: Session, doc: m.ImportFile, stored: StoredState, upsert: bool
     if doc.organization is not None:
         _organization(session, doc.organization)
     clients = _clients(session, doc, upsert)
-    contracts = _contracts(session, doc, clients, upsert)
-    _amendments(session, doc, contracts, stored)
+    contracts, created = _contracts(session, doc, clients, upsert)
+    _amendments(session, doc, contracts, created)
     pk_of = {code: c.pk for code, c in contracts.items()}
     cycles = {code: c.cycle for code, c in contracts.items()}
     version_of = _version_finder(session, list(pk_of.values()))
+    period_end = _period_end_finder()
     summary.counts = {
         "clients": len(doc.clients), "contracts": len(doc.contracts), "amendments": len(doc.amendments),
     }
     rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for t in doc.time:
         rows["time"].append({"ext_id": t.id, "contract_pk": pk_of[t.contract], "date": t.date,
-                             "period_end": calendar_period(cycles[t.contract], t.date).end,  # type: ignore[arg-type]
+                             "period_end": period_end(cycles[t.contract], t.date),
                              "version_no": version_of(pk_of[t.contract], t.date), "person": t.person,
                              "role": t.role, "hours": t.hours, "overtime": t.overtime, "note": t.note})
     for e in doc.expenses:
         rows["expenses"].append({"ext_id": e.id, "contract_pk": pk_of[e.contract], "date": e.date,
-                                 "period_end": calendar_period(cycles[e.contract], e.date).end,  # type: ignore[arg-type]
+                                 "period_end": period_end(cycles[e.contract], e.date),
                                  "version_no": version_of(pk_of[e.contract], e.date), "category": e.category,
                                  "amount": e.amount, "billable": e.billable, "note": e.note})
     for r in doc.resales:
@@ -212,8 +227,7 @@ def _load(session: Session, doc: m.ImportFile, stored: StoredState, upsert: bool
     for name, records in rows.items():
         if upsert:
             records = _new_records(session, _EVENT_MODELS[name], records, stored.event_ids[name])
-        for chunk in chunks(records):
-            session.execute(insert(_EVENT_MODELS[name]), list(chunk))
+        _write_events(session, name, records)
         summary.counts[name] = len(records)
     for b in doc.budgets:
         session.add(ev.Budget(contract_pk=pk_of[b.contract], labor_hours=b.labor_hours, labor_cost=b.labor_cost,
@@ -224,6 +238,41 @@ def _load(session: Session, doc: m.ImportFile, stored: StoredState, upsert: bool
     session.flush()
     apply_imported(session, doc.payments, newest_payment)  # allocated as `billpact pay` allocates
     return summary
+
+
+# Lists that can run to millions of rows go to the database in bulk (COPY on PostgreSQL): every
+# column is given, so no ORM default or event is skipped. The others stay ORM inserts.
+_BULK_EVENTS = frozenset({"time", "expenses"})
+
+
+def _write_events(session: Session, name: str, records: list[dict[str, Any]]) -> None:
+    if not records:
+        return
+    if name in _BULK_EVENTS:
+        columns = tuple(records[0])
+        row_of = itemgetter(*columns)
+        write_rows(session.connection(), _table(_EVENT_MODELS[name]), columns, [row_of(r) for r in records])
+        return
+    for chunk in chunks(records):
+        session.execute(insert(_EVENT_MODELS[name]), list(chunk))
+
+
+def _table(model: Any) -> Table:
+    return model.__table__  # type: ignore[no-any-return]
+
+
+def _period_end_finder() -> Callable[[str, date], date]:
+    """period_end(cycle, day): the end of the billing period holding the day (a file repeats few days)."""
+    ends: dict[tuple[str, date], date] = {}
+
+    def period_end(cycle: str, day: date) -> date:
+        key = (cycle, day)
+        found = ends.get(key)
+        if found is None:
+            found = ends[key] = calendar_period(cycle, day).end  # type: ignore[arg-type]
+        return found
+
+    return period_end
 
 
 def _new_records(session: Session, model: Any, records: list[dict[str, Any]], stored_ids: set[str]
@@ -299,10 +348,12 @@ def _clients(session: Session, doc: m.ImportFile, upsert: bool) -> dict[str, Cli
 
 
 def _contracts(session: Session, doc: m.ImportFile, clients: dict[str, Client], upsert: bool
-               ) -> dict[str, Contract]:
+               ) -> tuple[dict[str, Contract], set[str]]:
+    """Every contract the file writes or names, by code; and the codes of those it creates."""
     codes = sorted({c.id for c in doc.contracts} | _referenced_contracts(doc))
     found = {c.code: c for chunk in chunks(codes)
              for c in session.scalars(select(Contract).where(Contract.code.in_(chunk)))}
+    created: set[str] = set()
     for c in doc.contracts:
         if c.id in found:  # upsert of a stored contract: unchanged (validation refused changes)
             continue
@@ -311,25 +362,59 @@ def _contracts(session: Session, doc: m.ImportFile, clients: dict[str, Client], 
                        cycle=c.cycle, start=c.start, end=c.end, written=c.model_dump(mode="json"))
         session.add(row)
         found[c.id] = row
+        created.add(c.id)
     session.flush()
+    _first_versions(session, [found[code] for code in sorted(created)])
     for c in doc.contracts:
-        _versions(session, found[c.id], c, [])
-    return found
+        if c.id not in created:
+            _versions(session, found[c.id], c, [])
+    return found, created
 
 
-def _amendments(session: Session, doc: m.ImportFile, contracts: dict[str, Contract], stored: StoredState) -> None:
-    touched: set[str] = set()
+def _first_versions(session: Session, rows: list[Contract]) -> None:
+    """A new contract's one version, from the beginning: what `_versions` stores without amendments,
+    for thousands of contracts in one statement."""
+    insert_rows(session.connection(), _table(ContractVersion), _VERSION_COLUMNS,
+                [(row.pk, 0, date.min, None) for row in rows])
+
+
+_VERSION_COLUMNS = ("contract_pk", "version_no", "valid_from", "valid_until")
+
+
+def _amendments(session: Session, doc: m.ImportFile, contracts: dict[str, Contract], created: set[str]) -> None:
+    in_file: dict[str, list[m.Amendment]] = defaultdict(list)
     for a in doc.amendments:
         row = contracts[a.contract]
         session.add(Amendment(contract_pk=row.pk, effective=a.effective, written=a.model_dump(mode="json")))
-        touched.add(a.contract)
+        in_file[a.contract].append(a)
     session.flush()
-    for code in sorted(touched):
+    fresh: list[tuple[Contract, list[m.Amendment]]] = []
+    for code in sorted(in_file):
         row = contracts[code]
+        if code in created:  # its amendments are this file's, stored in file order (as pk order reads them)
+            fresh.append((row, [m.Amendment.model_validate(a.model_dump(mode="json")) for a in in_file[code]]))
+            continue
         written = m.Contract.model_validate(row.written)
         amendments = [m.Amendment.model_validate(a.written) for a in session.scalars(
             select(Amendment).where(Amendment.contract_pk == row.pk).order_by(Amendment.pk))]
         _versions(session, row, written, amendments)
+    _new_contracts_versions(session, fresh)
+
+
+def _new_contracts_versions(session: Session, amended: list[tuple[Contract, list[m.Amendment]]]) -> None:
+    """`_versions` for contracts this import creates, in bulk: their one stored version replaced by the
+    amended ones; no entry of theirs is stored yet, so none needs renumbering."""
+    rows = []
+    for row, amendments in amended:
+        versions = amended_versions(m.Contract.model_validate(row.written), list(enumerate(amendments)))
+        for no, (valid_from, _model) in enumerate(versions):
+            until = versions[no + 1][0] if no + 1 < len(versions) else None
+            rows.append((row.pk, no, date.min if no == 0 else valid_from, until))
+        row.end = versions[-1][1].end
+    for chunk in chunks([row.pk for row, _a in amended]):
+        session.execute(delete(ContractVersion).where(ContractVersion.contract_pk.in_(chunk)),
+                        execution_options={"synchronize_session": False})
+    insert_rows(session.connection(), _table(ContractVersion), _VERSION_COLUMNS, rows)
 
 
 def _versions(session: Session, row: Contract, written: m.Contract, amendments: list[m.Amendment]) -> None:

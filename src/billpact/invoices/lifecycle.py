@@ -8,13 +8,14 @@ from datetime import UTC, date, datetime
 from typing import cast
 
 from sqlalchemy import Table, delete, select, update
+from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.orm import Session
 
 from billpact.audit import service as audit
 from billpact.billing import lock
 from billpact.billing.models import EntryLink
 from billpact.config import four_eyes
-from billpact.errors import Conflict, DomainError
+from billpact.errors import Conflict, DomainError, NotFound
 from billpact.events.models import ProgressReport, Resale, RetainageRelease
 from billpact.invoices import service
 from billpact.invoices.models import BilledItem, Invoice
@@ -32,6 +33,19 @@ MOVES: dict[str, tuple[str, ...]] = {
 
 def _name(invoice: Invoice) -> str:
     return invoice.number or f"draft {invoice.pk}"
+
+
+def _locked(session: Session, invoices: Sequence[Invoice]) -> None:
+    """Take the lock, then read the invoices again: the state a move checks is the one committed by
+    whoever held the lock before (on PostgreSQL an invoice loaded before the lock may since have been
+    approved, issued, rebuilt or dropped by another request; SQLite's BEGIN IMMEDIATE already waited)."""
+    lock.take(session)
+    for invoice in invoices:
+        try:
+            session.refresh(invoice)
+        except InvalidRequestError:
+            raise NotFound(f"draft {invoice.pk} is gone: a billing run dropped it (its items went elsewhere)") \
+                from None
 
 
 def moved(session: Session, invoices: Sequence[Invoice], action: str, before: dict[int, str],
@@ -65,7 +79,7 @@ def approve(session: Session, invoices: Sequence[Invoice]) -> list[Invoice]:
     """Fix drafts: they join the ledger and are never rebuilt. A contract's drafts are approved in
     billing-date order (an earlier draft left open would otherwise turn its items into late items);
     a net-zero record before it is fixed along with it."""
-    lock.take(session)
+    _locked(session, invoices)
     before = {inv.pk: inv.status for inv in invoices}
     fixed_too: list[Invoice] = []
     for invoice in sorted(invoices, key=lambda inv: (inv.contract_pk, inv.billing_date)):
@@ -88,6 +102,7 @@ def approve(session: Session, invoices: Sequence[Invoice]) -> list[Invoice]:
 
 
 def issue(session: Session, invoices: Sequence[Invoice], issue_date: date | None = None) -> list[Invoice]:
+    _locked(session, invoices)
     for invoice in invoices:
         check(invoice, "issued")
     if four_eyes():
@@ -134,7 +149,7 @@ def send(session: Session, invoices: Sequence[Invoice], *, email: bool = True,
 
 def void(session: Session, invoices: Sequence[Invoice]) -> list[Invoice]:
     """Void drafts; their items are freed and bill again at the next run on their own billing date."""
-    lock.take(session)
+    _locked(session, invoices)
     for invoice in invoices:
         check(invoice, "void")
     pks = [inv.pk for inv in invoices]

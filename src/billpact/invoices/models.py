@@ -32,6 +32,9 @@ class Invoice(Base):
         Index("uq_invoice_contract_billing_date", "contract_pk", "billing_date", unique=True,
               sqlite_where=text("status != 'void'"), postgresql_where=text("status != 'void'")),
         Index("ix_invoice_status", "status"),
+        # The invoice list's order (and its count: holds are never listed); migration 0016.
+        Index("ix_invoice_list_order", "is_hold", "invoice_date"),
+        Index("ix_invoice_client_list_order", "client_pk", "is_hold", "invoice_date"),
     )
 
     pk: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -62,7 +65,7 @@ class InvoiceLine(Base):
     pk: Mapped[int] = mapped_column(Integer, primary_key=True)
     invoice_pk: Mapped[int] = mapped_column(ForeignKey("invoice.pk", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(Integer)
-    kind: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(20), index=True)   # retainage-release lines are found by kind (0016)
     description: Mapped[str] = mapped_column(String(500))
     quantity: Mapped[Decimal] = mapped_column(Hours())
     unit_price: Mapped[Decimal] = mapped_column(Money())

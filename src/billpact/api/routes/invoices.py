@@ -17,7 +17,7 @@ from billpact.contracts import access
 from billpact.credit_notes import service as credit_notes
 from billpact.errors import NotFound
 from billpact.invoices import explain as explaining
-from billpact.invoices import lifecycle
+from billpact.invoices import lifecycle, listing
 from billpact.invoices import service as invoices
 from billpact.invoices.models import Invoice
 from billpact.users.models import User
@@ -62,15 +62,18 @@ def list_invoices(session: SessionDep, user: Reader, client: str | None = None, 
                   status: Annotated[str | None, Query(pattern="^[a-z_]+$")] = None,
                   limit: Annotated[int, Query(ge=1, le=1000)] = 100,
                   offset: Annotated[int, Query(ge=0)] = 0) -> Page:
+    """One page of the invoices this user may see, in the list's order; only the page is read (issue 8)."""
     if user.role == "client":
         client = session.get_one(Client, user.client_pk).code
-    found = shown(session, user, invoices.listing(session, client=client, contract=contract, status=status))
-    return page(invoices.views(session, found[offset:offset + limit]), len(found), limit, offset)
+    wanted = listing.Wanted(client=client, contract=contract, status=status,
+                            contracts=access.contract_scope(session, user), numbered_only=user.role == "client")
+    found, total = listing.page(session, wanted, limit, offset)
+    return page(listing.views(session, found), total, limit, offset)
 
 
 @router.get("/{reference}", summary="One invoice")
 def get_invoice(reference: Reference, session: SessionDep, user: Reader) -> dict[str, Any]:
-    return invoices.views(session, [visible(session, user, reference)])[0]
+    return listing.views(session, [visible(session, user, reference)])[0]
 
 
 @router.get("/{reference}/explain", response_class=PlainTextResponse, summary="Where every number comes from")
