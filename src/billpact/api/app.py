@@ -8,7 +8,7 @@ import secrets
 
 from fastapi import FastAPI
 
-from billpact.api import errors, security
+from billpact.api import errors, limits, security
 from billpact.api.routes import (
     audit_log,
     billing_runs,
@@ -40,7 +40,8 @@ def create_app(database_url: str) -> FastAPI:
     app = FastAPI(title="billpact", version="0.1.0", lifespan=scheduler.lifespan,
                   description="Contract & project billing: every route needs `Authorization: Bearer <API token>` "
                               "(`billpact token create USER`).")
-    app.state.engine = make_engine(database_url)
+    app.state.engine = make_engine(database_url, pool_size=limits.POOL_SIZE, max_overflow=limits.POOL_OVERFLOW)
+    app.add_middleware(limits.InFlightLimit)
     errors.install(app)
     security.install(app)
     for module in (clients, contracts, invoices, billing_runs, payments, credit_notes, documents, events, issues,
