@@ -79,14 +79,15 @@ def bill_base_year(url: str, contracts: int, quiet: bool) -> None:
     """Generated T&M work for `contracts` contracts, billed and issued through 2026-12-31 (the real services)."""
     run_child("bench.generate", "--db", url, "--contracts", str(contracts), "--entries",
               str(contracts * ENTRIES_PER_CONTRACT), quiet=quiet)
-    logging.disable(logging.WARNING)   # pre-bill findings of generated data are expected; not this run's figures
     engine = make_engine(url)
+    logging.disable(logging.WARNING)   # pre-bill findings of generated data are expected; not this run's figures
     try:
         with transaction(engine) as session:
             billing.run(session, THROUGH)
         with transaction(engine) as session:
             invoices.issue_drafts(session, THROUGH)
     finally:
+        logging.disable(logging.NOTSET)  # only for this step: the caller (a test, say) logs as before
         engine.dispose()
 
 
