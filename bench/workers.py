@@ -58,8 +58,10 @@ def timed_run(url: str, workers: int, batch: int) -> tuple[float, int]:
     if workers:
         command += ["--workers", str(workers), "--batch", str(batch)]
     began = time.perf_counter()
-    subprocess.run(command, cwd=ROOT, env=child_env(), check=True, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL)
+    done = subprocess.run(command, cwd=ROOT, env=child_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                          text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed:\n{done.stderr[-3000:]}")
     return time.perf_counter() - began, _invoices(url)
 
 

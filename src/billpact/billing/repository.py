@@ -25,6 +25,7 @@ from billpact.core import terms as core_terms
 from billpact.core.ledger import HeldCut, Ledger
 from billpact.core.money import ZERO, Currency
 from billpact.credit_notes.models import CreditNote, CreditNoteLine
+from billpact.db.chunks import one_of_ints
 from billpact.errors import NotFound
 from billpact.events.models import Expense, MilestoneEvent, ProgressReport, Resale, RetainageRelease, TimeEntry
 from billpact.importing import models as m
@@ -47,8 +48,9 @@ def contracts(session: Session, codes: list[str] | None = None, *, pks: Collecti
     query = select(Contract, Client).join(Client, Client.pk == Contract.client_pk).order_by(Contract.code)
     if codes:
         query = query.where(Contract.code.in_(codes))
+    dialect = session.get_bind().dialect.name
     if pks is not None:
-        query = query.where(_among(Contract.pk, pks))
+        query = query.where(_many(Contract.pk, pks, dialect))
     rows = session.execute(query).all()
     if codes:
         unknown = sorted(set(codes) - {contract.code for contract, _client in rows})
@@ -57,8 +59,8 @@ def contracts(session: Session, codes: list[str] | None = None, *, pks: Collecti
     amendments: dict[int, list[tuple[int, m.Amendment]]] = defaultdict(list)
     query_amendments = select(Amendment).order_by(Amendment.pk)
     if codes or pks is not None:
-        query_amendments = query_amendments.where(_among(Amendment.contract_pk, pks) if pks is not None
-                                                  else Amendment.contract_pk.in_([c.pk for c, _client in rows]))
+        query_amendments = query_amendments.where(
+            _many(Amendment.contract_pk, pks if pks is not None else [c.pk for c, _client in rows], dialect))
     for a in session.scalars(query_amendments):
         amendments[a.contract_pk].append((a.pk, m.Amendment.model_validate(a.written)))
     out = []
@@ -74,6 +76,11 @@ def contracts(session: Session, codes: list[str] | None = None, *, pks: Collecti
 def _fixed() -> Any:
     """Approved or issued (and what follows): part of the ledger, never rebuilt."""
     return Invoice.status.in_(FIXED_STATUSES)
+
+
+def _many(column: Any, pks: Collection[int], dialect: str) -> Any:
+    """Any number of contracts (issuing 100,000 contracts' drafts reads them all): one parameter."""
+    return _among(column, pks) if isinstance(pks, range) else one_of_ints(column, list(pks), dialect)
 
 
 def _among(column: Any, only: Collection[int] | None) -> Any:

@@ -21,6 +21,8 @@ LOST_CONNECTION_CLASS = "08"
 SERVER_GOING = ("57P01", "57P02", "57P03")
 SERVER_ANSWERED = "FATAL:"
 SERVER_NOT_SERVING = ("the database system is", "too many clients", "connection slots are reserved")
+# Refused by the driver itself, before the server saw anything: the request's problem, not an outage.
+CLIENT_REFUSED = ("number of parameters must be",)
 SQLITE_BUSY = ("database is locked", "database table is locked", "database is busy")
 SQLITE_UNREACHABLE = ("unable to open database file", "disk i/o error")
 
@@ -49,6 +51,8 @@ def outage(exc: DBAPIError) -> Outage | None:
         # psycopg gives no SQLSTATE to a failed connection: refused, timed out, closed — or a server that
         # answered FATAL: a wrong database, role or password is not an outage, a server starting is.
         full = str(exc.orig)
+        if any(words in full for words in CLIENT_REFUSED):
+            return None
         refused = SERVER_ANSWERED in full and not any(words in full for words in SERVER_NOT_SERVING)
         return None if refused else Outage("unreachable", detail)
     if state.startswith(LOST_CONNECTION_CLASS) or state in SERVER_GOING:

@@ -17,6 +17,7 @@ from billpact.clients.models import Client
 from billpact.config import four_eyes
 from billpact.contracts.models import Contract
 from billpact.core.calendar import due_date
+from billpact.db.chunks import one_of_ints
 from billpact.db.session import codepoint_order
 from billpact.errors import Conflict, DomainError, NotFound
 from billpact.invoices.models import Invoice, InvoiceLine
@@ -57,7 +58,7 @@ def listing(session: Session, *, client: str | None = None, contract: str | None
     if pks is not None:
         if not pks:
             return []
-        query = query.where(Invoice.pk.in_(list(pks)))
+        query = query.where(one_of_ints(Invoice.pk, pks, session.get_bind().dialect.name))
     query = query.order_by(Invoice.invoice_date, codepoint_order(Client.code, session),
                            codepoint_order(Contract.code, session), Invoice.pk)
     return list(session.scalars(query))
@@ -143,8 +144,8 @@ def _codes(session: Session, invoices: Sequence[Invoice]) -> dict[int, tuple[str
 
 
 def _contracts_for_dates(session: Session, drafts: list[Invoice]) -> dict[int, Any]:
-    codes = list(session.scalars(select(Contract.code).where(Contract.pk.in_({d.contract_pk for d in drafts}))))
-    return {s.pk: s.core for s in billing_repo.contracts(session, codes)} if codes else {}
+    pks = sorted({d.contract_pk for d in drafts})
+    return {s.pk: s.core for s in billing_repo.contracts(session, pks=pks)} if pks else {}
 
 
 def _series(session: Session) -> str:

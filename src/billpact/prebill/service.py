@@ -21,11 +21,10 @@ from sqlalchemy.orm import Session
 from billpact.audit import service as audit
 from billpact.billing import repository as billing_repo
 from billpact.billing.models import EntryLink
-from billpact.contracts.models import Contract
 from billpact.core import terms as core_terms
 from billpact.core.money import ZERO, Currency
 from billpact.credit_notes.models import CreditNote, CreditNoteLine
-from billpact.db.chunks import chunks
+from billpact.db.chunks import chunks, one_of_ints
 from billpact.errors import Conflict, DomainError
 from billpact.events.models import Budget, CostRate, Expense, TimeEntry
 from billpact.invoices.models import Invoice, InvoiceLine
@@ -226,8 +225,7 @@ class _Facts:
 def _gather(session: Session, invoices: Sequence[Invoice]) -> _Facts:
     facts = _Facts()
     contract_pks = sorted({inv.contract_pk for inv in invoices})
-    codes = list(session.scalars(select(Contract.code).where(Contract.pk.in_(contract_pks))))
-    facts.contracts = {s.pk: s.core for s in billing_repo.contracts(session, codes)}
+    facts.contracts = {s.pk: s.core for s in billing_repo.contracts(session, pks=contract_pks)}
     for chunk in chunks([inv.pk for inv in invoices]):
         _lines(session, chunk, facts)
         _entries(session, chunk, facts)
@@ -338,9 +336,10 @@ def _history(session: Session, contract_pks: list[int], facts: _Facts) -> None:
 def _costs(session: Session, contract_pks: list[int], facts: _Facts) -> None:
     """Budgets, and cost to date per calendar period: hours by the cost rate in force on each entry's
     date (the latest `effective` on or before it; a rate without a date applies from the start)."""
+    dialect = session.get_bind().dialect.name
     for contract_pk, labor, expenses in session.execute(
             select(Budget.contract_pk, func.sum(Budget.labor_cost), func.sum(Budget.expenses))
-            .where(Budget.contract_pk.in_(contract_pks)).group_by(Budget.contract_pk)):
+            .where(one_of_ints(Budget.contract_pk, contract_pks, dialect)).group_by(Budget.contract_pk)):
         facts.budgets[contract_pk] = (labor, expenses)
     budgeted = sorted(facts.budgets)
     if not budgeted:
@@ -350,7 +349,7 @@ def _costs(session: Session, contract_pks: list[int], facts: _Facts) -> None:
                .order_by(CostRate.effective.desc().nulls_last(), CostRate.pk.desc()).limit(1)
                .correlate(TimeEntry).scalar_subquery())
     rated = (select(TimeEntry.contract_pk, TimeEntry.period_end, TimeEntry.hours, rate_pk.label("rate_pk"))
-             .where(TimeEntry.contract_pk.in_(budgeted)).subquery())
+             .where(one_of_ints(TimeEntry.contract_pk, budgeted, dialect)).subquery())
     rates = dict(session.execute(select(CostRate.pk, CostRate.rate)).all())
     for contract_pk, end, pk, hours in session.execute(
             select(rated.c.contract_pk, rated.c.period_end, rated.c.rate_pk, func.sum(rated.c.hours))
@@ -358,5 +357,6 @@ def _costs(session: Session, contract_pks: list[int], facts: _Facts) -> None:
         facts.hours[contract_pk].append((end, rates.get(pk), hours))
     for contract_pk, end, amount in session.execute(
             select(Expense.contract_pk, Expense.period_end, func.sum(Expense.amount))
-            .where(Expense.contract_pk.in_(budgeted)).group_by(Expense.contract_pk, Expense.period_end)):
+            .where(one_of_ints(Expense.contract_pk, budgeted, dialect))
+            .group_by(Expense.contract_pk, Expense.period_end)):
         facts.spent[contract_pk].append((end, amount))
