@@ -19,7 +19,7 @@ import sys
 import time
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 
 from bench.common import ROOT, child_env, database, emit, run_child
 from billpact.billing.models import EntryLink
@@ -36,6 +36,10 @@ def _reset(url: str) -> None:
     engine = make_engine(url)
     try:
         with transaction(engine) as session:
+            if engine.dialect.name == "postgresql":
+                # A DELETE of 100k drafts checks every referencing table row by row (minutes); the generated
+                # data has only drafts and what they own, so TRUNCATE … CASCADE empties the same tables.
+                session.execute(text("TRUNCATE invoice CASCADE"))
             session.execute(delete(Invoice).where(Invoice.status == "draft"))
             session.execute(delete(EntryLink).where(EntryLink.invoice_pk.is_(None)))  # skips
     finally:

@@ -32,7 +32,7 @@ from billpact.invoices.models import BilledItem, Invoice, InvoiceLine
 
 Progress = Callable[[int, int], None]
 BATCH = 2000  # drafts per write batch: bounded memory, few round trips
-SLICE = 10_000  # contract pks per slice of a big run: one slice's terms and open groups in memory at a time
+SLICE = 5_000  # contract pks per slice of a big run: one slice's terms and open groups in memory at a time
 ROW_LINKS = {"resale": Resale, "progress": ProgressReport, "release": RetainageRelease}
 INVOICE: Table = cast(Table, Invoice.__table__)
 LINE: Table = cast(Table, InvoiceLine.__table__)
