@@ -8,13 +8,13 @@ from datetime import UTC, date, datetime
 from typing import cast
 
 from sqlalchemy import Table, delete, select, update
-from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.orm import Session
 
 from billpact.audit import service as audit
 from billpact.billing import lock
 from billpact.billing.models import EntryLink
 from billpact.config import four_eyes
+from billpact.db.chunks import one_of_ints
 from billpact.errors import Conflict, DomainError, NotFound
 from billpact.events.models import ProgressReport, Resale, RetainageRelease
 from billpact.invoices import service
@@ -40,12 +40,14 @@ def _locked(session: Session, invoices: Sequence[Invoice]) -> None:
     whoever held the lock before (on PostgreSQL an invoice loaded before the lock may since have been
     approved, issued, rebuilt or dropped by another request; SQLite's BEGIN IMMEDIATE already waited)."""
     lock.take(session)
-    for invoice in invoices:
-        try:
-            session.refresh(invoice)
-        except InvalidRequestError:
-            raise NotFound(f"draft {invoice.pk} is gone: a billing run dropped it (its items went elsewhere)") \
-                from None
+    pks = [inv.pk for inv in invoices]
+    # One query re-reads them all; populate_existing overwrites what this session held of them.
+    found = {inv.pk for inv in session.scalars(
+        select(Invoice).where(one_of_ints(Invoice.pk, pks, session.get_bind().dialect.name))
+        .execution_options(populate_existing=True))}
+    for pk in pks:
+        if pk not in found:
+            raise NotFound(f"draft {pk} is gone: a billing run dropped it (its items went elsewhere)")
 
 
 def moved(session: Session, invoices: Sequence[Invoice], action: str, before: dict[int, str],
