@@ -44,8 +44,8 @@ from typing import Any
 import httpx2 as httpx
 from sqlalchemy import func, select
 
-from bench.common import database, emit, peak_rss_mb
-from bench.reports import build
+from bench.common import emit, peak_rss_mb
+from bench.reports import add_volume_options, build, volume_database
 from billpact.clients.models import Client
 from billpact.db.session import make_engine, transaction
 from billpact.invoices.models import Invoice
@@ -240,11 +240,7 @@ def measure(url: str, args: argparse.Namespace) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Load test of the invoice list and detail routes.")
-    parser.add_argument("--invoices", type=int, default=1_000_000)
-    parser.add_argument("--db", help="database URL (default: a temporary SQLite file); PostgreSQL gets its own "
-                                     "schema, dropped afterwards")
-    parser.add_argument("--reuse", action="store_true",
-                        help="use --db as it is: build the invoices only if it holds none, and keep it")
+    add_volume_options(parser)
     parser.add_argument("--rate", type=float, default=200.0, help="requests per second, sent on schedule")
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--workers", type=int, default=2, help="server processes (default: one per core)")
@@ -252,13 +248,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--json", action="store_true", help="print only one JSON object of the figures")
     args = parser.parse_args(argv)
-    if args.reuse and not args.db:
-        parser.error("--reuse needs --db")
-    if args.reuse:
-        result = build(args.db, args.invoices, args.json) | measure(args.db, args)
-    else:
-        with database(args.db) as url:
-            result = build(url, args.invoices, args.json) | measure(url, args)
+    with volume_database(parser, args) as url:
+        result = build(url, args.invoices, args.json) | measure(url, args)
     emit(f"API load: invoice list and detail over {result['invoices']:,} invoices ({result['backend']}, "
          f"{args.rate:g} requests/s for {args.seconds:g} s, {args.workers} workers)", result, args.json)
 

@@ -18,7 +18,8 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
@@ -81,23 +82,35 @@ def measure(url: str, repeat: int) -> dict[str, Any]:
             "peak_rss_mb": round(peak_rss_mb(), 1)}
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Benchmark the AR aging and revenue reports over N invoices.")
+def add_volume_options(parser: argparse.ArgumentParser) -> None:
+    """--invoices, --db and --reuse: where the benchmark's invoices live (shared with bench.api_load)."""
     parser.add_argument("--invoices", type=int, default=1_000_000)
     parser.add_argument("--db", help="database URL (default: a temporary SQLite file); PostgreSQL gets its own "
                                      "schema, dropped afterwards")
     parser.add_argument("--reuse", action="store_true",
                         help="use --db as it is: build the invoices only if it holds none, and keep it")
-    parser.add_argument("--repeat", type=int, default=3, help="runs of each report (first and best are shown)")
-    parser.add_argument("--json", action="store_true", help="print only one JSON object of the figures")
-    args = parser.parse_args(argv)
+
+
+@contextmanager
+def volume_database(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Iterator[str]:
+    """The database to measure: --db kept as it is with --reuse, else a scratch one dropped afterwards."""
     if args.reuse and not args.db:
         parser.error("--reuse needs --db")
     if args.reuse:
-        figures = build(args.db, args.invoices, args.json) | measure(args.db, args.repeat)
-    else:
-        with database(args.db) as url:
-            figures = build(url, args.invoices, args.json) | measure(url, args.repeat)
+        yield args.db
+        return
+    with database(args.db) as url:
+        yield url
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Benchmark the AR aging and revenue reports over N invoices.")
+    add_volume_options(parser)
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each report (first and best are shown)")
+    parser.add_argument("--json", action="store_true", help="print only one JSON object of the figures")
+    args = parser.parse_args(argv)
+    with volume_database(parser, args) as url:
+        figures = build(url, args.invoices, args.json) | measure(url, args.repeat)
     emit(f"AR aging and revenue reports over {figures['invoices']:,} invoices ({figures['backend']}, "
          f"as of {AS_OF})", figures, args.json)
 

@@ -53,18 +53,25 @@ def missing_file(path: Path) -> str:
 
 
 @contextmanager
-def unit_of_work(db: str | None) -> Iterator[Session]:
-    """One transaction for the command; a DomainError rolls it back and exits 1 with its message."""
+def engine_scope(db: str | None) -> Iterator[Engine]:
+    """The database's engine for a command that runs its own transactions: a DomainError or a database
+    error exits 1 with one line, and the engine is disposed of whatever happens."""
     engine = engine_for(db)
     try:
-        with transaction(engine) as session:
-            yield session
+        yield engine
     except DomainError as exc:
         fail(exc.message)
     except DBAPIError as exc:
         fail(database_problem(engine, exc))
     finally:
         engine.dispose()
+
+
+@contextmanager
+def unit_of_work(db: str | None) -> Iterator[Session]:
+    """One transaction for the command; a DomainError rolls it back and exits 1 with its message."""
+    with engine_scope(db) as engine, transaction(engine) as session:
+        yield session
 
 
 def database_problem(engine: Engine, exc: DBAPIError) -> str:

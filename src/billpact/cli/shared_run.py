@@ -12,12 +12,9 @@ import sys
 import time
 from datetime import date
 
-from sqlalchemy.exc import DBAPIError
-
 from billpact.billing import workers
 from billpact.cli.common import (
-    database_problem,
-    engine_for,
+    engine_scope,
     err,
     fail,
     out,
@@ -25,7 +22,6 @@ from billpact.cli.common import (
     progress_bar,
     unit_of_work,
 )
-from billpact.errors import DomainError
 from billpact.invoices import service as invoices
 
 POLL = 0.5  # seconds between progress reads
@@ -33,15 +29,8 @@ POLL = 0.5  # seconds between progress reads
 
 def worker(run_pk: int, batch: int, db: str | None) -> None:
     """One worker process: bill batches until the run has nothing left; findings go to stderr."""
-    engine = engine_for(db)
-    try:
+    with engine_scope(db) as engine:
         results = workers.work(engine, run_pk, batch)
-    except DomainError as exc:
-        fail(exc.message)
-    except DBAPIError as exc:
-        fail(database_problem(engine, exc))
-    finally:
-        engine.dispose()
     for result in results:
         for contract, finding in result.findings:
             err.print(f"  {contract} {finding.billing_date or ''}: {finding.reason}", markup=False, highlight=False)
