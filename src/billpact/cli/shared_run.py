@@ -50,7 +50,7 @@ def shared(through: date | None, *, count: int, join: int | None, batch: int, co
                       markup=False, highlight=False)
     else:
         run_pk = join
-    status = _state(run_pk, db)
+    _state(run_pk, db)  # an unknown run is refused (exit 1) before any worker starts
     failed = _run_workers(run_pk, count, batch, db, show=not as_json)
     status = _state(run_pk, db)
     if failed or not status.finished:
