@@ -24,6 +24,8 @@ EDITS = [
     "UPDATE invoice SET number = 'INV-X' WHERE pk = :pk",
     "DELETE FROM invoice WHERE pk = :pk",
     "UPDATE invoice SET status = 'void' WHERE pk = :pk",
+    "UPDATE invoice SET contract_code = 'OTHER' WHERE pk = :pk",
+    "UPDATE invoice SET client_code = 'OTHER' WHERE pk = :pk",
 ]
 
 
@@ -42,7 +44,7 @@ def issued(db: str) -> tuple[str, int, int]:
 
 
 @pytest.mark.parametrize("edit", EDITS, ids=["line amount", "line delete", "line insert", "total", "number",
-                                             "invoice delete", "void"])
+                                             "invoice delete", "void", "contract id", "client id"])
 def test_the_database_refuses_to_change_an_issued_invoice(issued: tuple[str, int, int], edit: str) -> None:
     db, pk, _draft = issued
     engine = make_engine(db)

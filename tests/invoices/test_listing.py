@@ -1,5 +1,6 @@
-"""An API page of invoices is exactly its slice of the full list, with the full list's count, for every
-filter and every caller's scope — the page is only read differently (issue 8), never answered differently."""
+"""An API page of invoices is exactly its slice of the full list, with the full list's count (up to the
+cap), for every filter and every caller's scope — the page is only read differently (issue 8), never answered
+differently."""
 
 from __future__ import annotations
 
@@ -39,11 +40,33 @@ def test_a_page_is_the_slice_of_the_full_list_for_every_filter(db: str) -> None:
             for wanted in cases:
                 full = _full(session, wanted)
                 for limit, offset in WINDOWS:
-                    found, total = listing.page(session, wanted, limit, offset)
-                    assert total == len(full), wanted
-                    assert [inv.pk for inv in found] == [inv.pk for inv in full[offset:offset + limit]], wanted
+                    found = listing.page(session, wanted, limit, offset)
+                    assert found.total == len(full), wanted
+                    assert found.items == service.views(session, full[offset:offset + limit]), wanted
+                    assert found.more == (offset + limit < len(full)), wanted
             everything = _full(session, listing.Wanted())
             assert len(everything) == 300   # the issued invoices; holds (zero records) are never listed
-            assert listing.views(session, everything[:60]) == service.views(session, everything[:60])
+    finally:
+        engine.dispose()
+
+
+def test_past_the_cap_a_page_says_more_instead_of_counting(db: str) -> None:
+    build(db, 40)
+    engine = make_engine(db)
+    try:
+        with transaction(engine) as session:
+            full = _full(session, listing.Wanted())
+            n = len(full)
+            for cap, limit, offset in ((n - 1, 10, 0), (n - 1, 10, n - 12), (10, 10, 25), (n, 10, n - 10)):
+                found = listing.page(session, listing.Wanted(), limit, offset, cap=cap)
+                assert found.total == (n if cap >= n else None)
+                assert found.items == service.views(session, full[offset:offset + limit])
+                assert found.more == (offset + limit < n)
+            past = listing.page(session, listing.Wanted(), 10, n, cap=10)
+            assert (past.items, past.total, past.more) == ([], None, False)
+            drafts = [inv for inv in full if inv.number is None]
+            for inv in full[:5] + drafts[:2]:
+                reference = inv.number or str(inv.pk)
+                assert listing.views(session, [listing.row(session, reference)]) == service.views(session, [inv])
     finally:
         engine.dispose()

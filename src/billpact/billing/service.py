@@ -182,7 +182,7 @@ class _Batch:
         out = {(c.pk, d.billing_date): p.pk for c, d, p in self.drafts if p is not None}
         if again:
             conn.execute(update(INVOICE).where(INVOICE.c.pk == bindparam("b_pk")),
-                         [{k: v for k, v in r.items() if k not in ("contract_pk", "client_pk", "billing_date")}
+                         [{k: v for k, v in r.items() if k not in KEPT_ON_REBUILD}
                           for r in again])
         pks = allocate_pks(conn, INVOICE, len(fresh))
         rows = []
@@ -258,8 +258,10 @@ class _Batch:
 
 LINK_COLUMNS = ("source", "contract_pk", "period_end", "subject", "flag", "version_no", "valid_from", "valid_until",
                 "after_pk", "upto_pk", "entries", "invoice_pk", "line_pk", "skip_reason", "rebills_pk")
-INVOICE_COLUMNS = ("contract_pk", "client_pk", "billing_date", "is_hold", "invoice_date", "due_date", "period_start",
-                   "period_end", "currency", "subtotal", "tax", "retainage_held", "total", "amount_due")
+INVOICE_COLUMNS = ("contract_pk", "client_pk", "contract_code", "client_code", "billing_date", "is_hold",
+                   "invoice_date", "due_date", "period_start", "period_end", "currency", "subtotal", "tax",
+                   "retainage_held", "total", "amount_due")
+KEPT_ON_REBUILD = ("contract_pk", "client_pk", "contract_code", "client_code", "billing_date")
 LINE_COLUMNS = ("invoice_pk", "position", "kind", "description", "quantity", "unit_price", "amount", "taxable",
                 "retainable", "term", "subject", "cut", "origin")
 
@@ -267,7 +269,8 @@ LINE_COLUMNS = ("invoice_pk", "position", "kind", "description", "quantity", "un
 def _invoice_row(contract: repo.Stored, draft: InvoiceDraft) -> dict[str, Any]:
     """The invoice's columns, in INVOICE_COLUMNS order."""
     t = draft.totals
-    return {"contract_pk": contract.pk, "client_pk": contract.client_pk, "billing_date": draft.billing_date,
+    return {"contract_pk": contract.pk, "client_pk": contract.client_pk, "contract_code": contract.core.id,
+            "client_code": contract.client_code, "billing_date": draft.billing_date,
             "is_hold": draft.is_hold, "invoice_date": draft.billing_date, "due_date": draft.due_date,
             "period_start": draft.period_start, "period_end": draft.period_end, "currency": draft.currency,
             "subtotal": t.subtotal, "tax": t.tax, "retainage_held": t.retainage_held, "total": t.total,

@@ -22,6 +22,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from billpact.db.base import Base, Hours, Money
 
+# Ids sort in code-point order (spec §8): SQLite's default collation, PostgreSQL's "C".
+CODE = String(100).with_variant(String(100, collation="C"), "postgresql")
 FIXED_STATUSES = ("approved", "issued", "sent", "partially_paid", "paid", "disputed")
 
 
@@ -32,15 +34,20 @@ class Invoice(Base):
         Index("uq_invoice_contract_billing_date", "contract_pk", "billing_date", unique=True,
               sqlite_where=text("status != 'void'"), postgresql_where=text("status != 'void'")),
         Index("ix_invoice_status", "status"),
-        # The invoice list's order (and its count: holds are never listed); migration 0016.
-        Index("ix_invoice_list_order", "is_hold", "invoice_date"),
-        Index("ix_invoice_client_list_order", "client_pk", "is_hold", "invoice_date"),
+        # The invoice list's whole order (invoice date, client id, contract id, pk; holds are never listed),
+        # all of it, and for one client's list, so a page reads only its own rows (migration 0018).
+        Index("ix_invoice_list_order", "is_hold", "invoice_date", "client_code", "contract_code", "pk"),
+        Index("ix_invoice_client_list_order", "client_code", "is_hold", "invoice_date", "contract_code", "pk"),
     )
 
     pk: Mapped[int] = mapped_column(Integer, primary_key=True)
     number: Mapped[str | None] = mapped_column(String(100), unique=True)
     contract_pk: Mapped[int] = mapped_column(ForeignKey("contract.pk"), index=True)
     client_pk: Mapped[int] = mapped_column(ForeignKey("client.pk"), index=True)
+    # The contract's and client's ids, copied when the invoice is written (an id never changes): the list
+    # is ordered by them, and an index can hold that order only on the invoice's own columns (issue 8).
+    contract_code: Mapped[str] = mapped_column(CODE)
+    client_code: Mapped[str] = mapped_column(CODE)
     status: Mapped[str] = mapped_column(String(20), default="draft")
     is_hold: Mapped[bool] = mapped_column(Boolean, default=False)   # cut to a net zero: never an invoice
     billing_date: Mapped[date] = mapped_column(Date)

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from billpact.core.money import Currency
-from billpact.invoices.models import Invoice, InvoiceLine
 
 
 def money(value: Decimal, currency: Currency) -> str:
     """The currency's digits; more only if the value really has them (a unit price of 0.125)."""
-    if value == currency.quantize(value):
-        return currency.format(value)
+    rounded = currency.quantize(value)
+    if value == rounded:
+        return f"{rounded:.{currency.exponent}f}"   # currency.format, without rounding twice
     return format(value.normalize(), "f")
 
 
@@ -21,7 +23,58 @@ def quantity(value: Decimal) -> str:
     return text
 
 
-def invoice_json(invoice: Invoice, lines: list[InvoiceLine], contract: str, client: str) -> dict[str, Any]:
+class InvoiceFields(Protocol):
+    """What the JSON shows of an invoice: an `Invoice`, or a row of the same columns (invoices.listing)."""
+
+    @property
+    def pk(self) -> int: ...
+    @property
+    def number(self) -> str | None: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def billing_date(self) -> date: ...
+    @property
+    def invoice_date(self) -> date: ...
+    @property
+    def due_date(self) -> date: ...
+    @property
+    def period_start(self) -> date: ...
+    @property
+    def period_end(self) -> date: ...
+    @property
+    def currency(self) -> str: ...
+    @property
+    def subtotal(self) -> Decimal: ...
+    @property
+    def tax(self) -> Decimal: ...
+    @property
+    def retainage_held(self) -> Decimal: ...
+    @property
+    def total(self) -> Decimal: ...
+    @property
+    def amount_due(self) -> Decimal: ...
+
+
+class LineFields(Protocol):
+    """What the JSON shows of a line: an `InvoiceLine`, or a row of the same columns."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def description(self) -> str: ...
+    @property
+    def quantity(self) -> Decimal: ...
+    @property
+    def unit_price(self) -> Decimal: ...
+    @property
+    def amount(self) -> Decimal: ...
+    @property
+    def taxable(self) -> bool: ...
+
+
+def invoice_json(invoice: InvoiceFields, lines: Sequence[LineFields], contract: str, client: str
+                 ) -> dict[str, Any]:
     cur = Currency.of(invoice.currency)
     return {
         "id": invoice.pk,

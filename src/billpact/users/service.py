@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from billpact.audit import service as audit
@@ -119,16 +119,16 @@ def revoke_token(session: Session, token_id: int) -> ApiToken:
     return row
 
 
+# Built once: every API request runs it (see invoices.listing on why that matters).
+_BY_TOKEN = (select(User).join(ApiToken, ApiToken.user_pk == User.pk)
+             .where(ApiToken.token_hash == bindparam("digest"), ApiToken.revoked_at.is_(None), User.active.is_(True)))
+
+
 def user_for_token(session: Session, token: str) -> User | None:
     """The active user a live token belongs to, or None."""
     if not token.startswith(TOKEN_PREFIX):
         return None
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token),
-                                                ApiToken.revoked_at.is_(None)))
-    if row is None:
-        return None
-    user = session.get(User, row.user_pk)
-    return user if user is not None and user.active else None
+    return session.scalar(_BY_TOKEN, {"digest": _digest(token)})
 
 
 def find(session: Session, username: str) -> User:

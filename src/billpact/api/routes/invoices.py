@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol, TypeVar
 
 from fastapi import APIRouter, Depends, Path, Query
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel, Field
 
 from billpact.api.deps import BILLING, READ, Day, SessionDep, allow
-from billpact.api.pages import Page, page
+from billpact.api.pages import Page
 from billpact.clients.models import Client
 from billpact.config import smtp_settings
 from billpact.contracts import access
@@ -27,11 +27,11 @@ Reader = Annotated[User, Depends(allow(*READ, "client"))]
 MAX_DRAFT_ID = 2**31 - 1   # the largest id both databases hold (PostgreSQL: INTEGER)
 
 
-def reference_path(reference: Annotated[str, Path(min_length=1, max_length=100,
+async def reference_path(reference: Annotated[str, Path(min_length=1, max_length=100,
                                                   description="An invoice number, or a draft's id")]) -> str:
     """The reference, refused as not found when it cannot name an invoice: a draft id must be ASCII
     digits within the databases' integers (`²` or a 30-digit id answered 500 before; an id past 32 bits,
-    a database error on PostgreSQL)."""
+    a database error on PostgreSQL). async: it reads nothing, so it need not hop to a worker thread."""
     if reference.isdigit() and not (reference.isascii() and int(reference) <= MAX_DRAFT_ID):
         raise NotFound(f"no invoice {reference!r} (give an invoice number, or a draft's id)")
     return reference
@@ -40,14 +40,31 @@ def reference_path(reference: Annotated[str, Path(min_length=1, max_length=100,
 Reference = Annotated[str, Depends(reference_path)]
 
 
-def visible(session: SessionDep, user: User, reference: str) -> Invoice:
+class Shown(Protocol):
+    """What deciding who may see an invoice reads of it: an `Invoice`, or a list row of one."""
+
+    @property
+    def number(self) -> str | None: ...
+    @property
+    def client_pk(self) -> int: ...
+    @property
+    def contract_pk(self) -> int: ...
+
+
+ShownT = TypeVar("ShownT", bound=Shown)
+
+
+def checked(session: SessionDep, user: User, reference: str, invoice: ShownT) -> ShownT:
     """The invoice, if this user may see it: a client user only its own client's issued ones, a project
     manager only their contracts' (others: not found, so an id never tells whether another's exists)."""
-    invoice = invoices.find(session, reference)
     hidden = user.role == "client" and (invoice.client_pk != user.client_pk or invoice.number is None)
     if hidden or not access.in_scope(access.contract_scope(session, user), invoice.contract_pk):
         raise NotFound(f"no invoice {reference!r} (give an invoice number, or a draft's id)")
     return invoice
+
+
+def visible(session: SessionDep, user: User, reference: str) -> Invoice:
+    return checked(session, user, reference, invoices.find(session, reference))
 
 
 def shown(session: SessionDep, user: User, found: list[Invoice]) -> list[Invoice]:
@@ -57,23 +74,27 @@ def shown(session: SessionDep, user: User, found: list[Invoice]) -> list[Invoice
             and (user.role != "client" or inv.number is not None)]
 
 
-@router.get("", summary="List invoices")
+@router.get("", summary="List invoices", response_model=Page)
 def list_invoices(session: SessionDep, user: Reader, client: str | None = None, contract: str | None = None,
                   status: Annotated[str | None, Query(pattern="^[a-z_]+$")] = None,
                   limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-                  offset: Annotated[int, Query(ge=0)] = 0) -> Page:
-    """One page of the invoices this user may see, in the list's order; only the page is read (issue 8)."""
+                  offset: Annotated[int, Query(ge=0)] = 0) -> JSONResponse:
+    """One page of the invoices this user may see, in the list's order; only the page is read (issue 8).
+    Answered as JSON directly: the page is built of plain values, and FastAPI's validation of a returned
+    model would walk every invoice twice more (a tenth of the request's time at a page of 50)."""
     if user.role == "client":
         client = session.get_one(Client, user.client_pk).code
     wanted = listing.Wanted(client=client, contract=contract, status=status,
                             contracts=access.contract_scope(session, user), numbered_only=user.role == "client")
-    found, total = listing.page(session, wanted, limit, offset)
-    return page(listing.views(session, found), total, limit, offset)
+    found = listing.page(session, wanted, limit, offset)
+    return JSONResponse(Page(items=found.items, total=found.total, more=found.more, limit=limit,
+                             offset=offset).model_dump())
 
 
-@router.get("/{reference}", summary="One invoice")
-def get_invoice(reference: Reference, session: SessionDep, user: Reader) -> dict[str, Any]:
-    return listing.views(session, [visible(session, user, reference)])[0]
+@router.get("/{reference}", summary="One invoice", response_model=dict[str, Any])
+def get_invoice(reference: Reference, session: SessionDep, user: Reader) -> JSONResponse:
+    return JSONResponse(listing.views(session, [checked(session, user, reference,
+                                                        listing.row(session, reference))])[0])
 
 
 @router.get("/{reference}/explain", response_class=PlainTextResponse, summary="Where every number comes from")

@@ -20,23 +20,46 @@ AMOUNTS = ("subtotal", "tax", "retainage_held", "total", "amount_due", "contract
            "billing_date")
 MESSAGE = "a fixed (approved or issued) invoice never changes: correct it with a credit note"
 
-SQLITE = [
-    f"""CREATE TRIGGER invoice_line_fixed_update BEFORE UPDATE ON invoice_line
+SQLITE_NAMES = ("invoice_line_fixed_update", "invoice_line_fixed_delete", "invoice_line_fixed_insert",
+                "invoice_fixed_amounts", "invoice_fixed_delete")
+
+
+def sqlite_triggers(amounts: tuple[str, ...] = AMOUNTS) -> list[str]:
+    """The SQLite triggers, in SQLITE_NAMES order; `amounts`: the invoice columns a fixed invoice keeps
+    (a later migration adds columns to it)."""
+    return [
+        f"""CREATE TRIGGER invoice_line_fixed_update BEFORE UPDATE ON invoice_line
         WHEN (SELECT status FROM invoice WHERE pk = OLD.invoice_pk) IN {FIXED}
         BEGIN SELECT RAISE(ABORT, '{MESSAGE}'); END""",
-    f"""CREATE TRIGGER invoice_line_fixed_delete BEFORE DELETE ON invoice_line
+        f"""CREATE TRIGGER invoice_line_fixed_delete BEFORE DELETE ON invoice_line
         WHEN (SELECT status FROM invoice WHERE pk = OLD.invoice_pk) IN {FIXED}
         BEGIN SELECT RAISE(ABORT, '{MESSAGE}'); END""",
-    f"""CREATE TRIGGER invoice_line_fixed_insert BEFORE INSERT ON invoice_line
+        f"""CREATE TRIGGER invoice_line_fixed_insert BEFORE INSERT ON invoice_line
         WHEN (SELECT status FROM invoice WHERE pk = NEW.invoice_pk) IN {FIXED}
         BEGIN SELECT RAISE(ABORT, '{MESSAGE}'); END""",
-    f"""CREATE TRIGGER invoice_fixed_amounts BEFORE UPDATE ON invoice
-        WHEN OLD.status IN {FIXED} AND ({' OR '.join(f'NEW.{c} IS NOT OLD.{c}' for c in AMOUNTS)}
+        f"""CREATE TRIGGER invoice_fixed_amounts BEFORE UPDATE ON invoice
+        WHEN OLD.status IN {FIXED} AND ({' OR '.join(f'NEW.{c} IS NOT OLD.{c}' for c in amounts)}
              OR (OLD.number IS NOT NULL AND NEW.number IS NOT OLD.number) OR NEW.status IN {UNFIXED})
         BEGIN SELECT RAISE(ABORT, '{MESSAGE}'); END""",
-    f"""CREATE TRIGGER invoice_fixed_delete BEFORE DELETE ON invoice
+        f"""CREATE TRIGGER invoice_fixed_delete BEFORE DELETE ON invoice
         WHEN OLD.status IN {FIXED} BEGIN SELECT RAISE(ABORT, '{MESSAGE}'); END""",
-]
+    ]
+
+
+def postgresql_invoice_function(amounts: tuple[str, ...] = AMOUNTS) -> str:
+    return f"""CREATE OR REPLACE FUNCTION billpact_fixed_invoice() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      IF OLD.status IN {FIXED} AND (TG_OP = 'DELETE'
+          OR ({' OR '.join(f'NEW.{c} IS DISTINCT FROM OLD.{c}' for c in amounts)})
+          OR (OLD.number IS NOT NULL AND NEW.number IS DISTINCT FROM OLD.number)
+          OR NEW.status IN {UNFIXED}) THEN
+        RAISE EXCEPTION '{MESSAGE}';
+      END IF;
+      RETURN COALESCE(NEW, OLD);
+    END $$"""
+
+
+SQLITE = sqlite_triggers()
 
 POSTGRESQL = [
     f"""CREATE OR REPLACE FUNCTION billpact_fixed_line() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -48,16 +71,7 @@ POSTGRESQL = [
     END $$""",
     """CREATE TRIGGER invoice_line_fixed BEFORE INSERT OR UPDATE OR DELETE ON invoice_line
        FOR EACH ROW EXECUTE FUNCTION billpact_fixed_line()""",
-    f"""CREATE OR REPLACE FUNCTION billpact_fixed_invoice() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-      IF OLD.status IN {FIXED} AND (TG_OP = 'DELETE'
-          OR ({' OR '.join(f'NEW.{c} IS DISTINCT FROM OLD.{c}' for c in AMOUNTS)})
-          OR (OLD.number IS NOT NULL AND NEW.number IS DISTINCT FROM OLD.number)
-          OR NEW.status IN {UNFIXED}) THEN
-        RAISE EXCEPTION '{MESSAGE}';
-      END IF;
-      RETURN COALESCE(NEW, OLD);
-    END $$""",
+    postgresql_invoice_function(),
     """CREATE TRIGGER invoice_fixed BEFORE UPDATE OR DELETE ON invoice
        FOR EACH ROW EXECUTE FUNCTION billpact_fixed_invoice()""",
 ]
@@ -76,6 +90,5 @@ def downgrade() -> None:
         op.execute("DROP FUNCTION IF EXISTS billpact_fixed_line()")
         op.execute("DROP FUNCTION IF EXISTS billpact_fixed_invoice()")
         return
-    for name in ("invoice_line_fixed_update", "invoice_line_fixed_delete", "invoice_line_fixed_insert",
-                 "invoice_fixed_amounts", "invoice_fixed_delete"):
+    for name in SQLITE_NAMES:
         op.execute(f"DROP TRIGGER IF EXISTS {name}")
