@@ -31,7 +31,7 @@ from billpact.api.routes import (
     reports_revenue,
     timesheets,
 )
-from billpact.db.session import make_engine
+from billpact.db.session import make_engine, readers
 from billpact.reminders import scheduler
 from billpact.web import pages
 
@@ -41,6 +41,7 @@ def create_app(database_url: str) -> FastAPI:
                   description="Contract & project billing: every route needs `Authorization: Bearer <API token>` "
                               "(`billpact token create USER`).")
     app.state.engine = make_engine(database_url, pool_size=limits.POOL_SIZE, max_overflow=limits.POOL_OVERFLOW)
+    app.state.readers = readers(app.state.engine)
     app.add_middleware(limits.InFlightLimit)
     errors.install(app)
     security.install(app)

@@ -41,8 +41,10 @@ class Forbidden(DomainError):
 
 
 def session(request: Request) -> Iterator[Session]:
-    """One transaction per request: committed if the route returns, rolled back if it raises."""
-    with transaction(request.app.state.engine) as s:
+    """One transaction per request: committed if the route returns, rolled back if it raises. GET and
+    HEAD only read: on SQLite their transactions begin deferred and run side by side."""
+    state = request.app.state
+    with transaction(state.readers if request.method in ("GET", "HEAD") else state.engine) as s:
         yield s
 
 

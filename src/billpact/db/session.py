@@ -44,7 +44,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     if engine.dialect.name == "sqlite":
         busy_ms = round(timeout("BILLPACT_DB_BUSY_TIMEOUT") * 1000)
         event.listen(engine, "connect", lambda connection, _record: _sqlite_pragmas(connection, busy_ms))
-        event.listen(engine, "begin", _sqlite_begin_immediate)
+        event.listen(engine, "begin", _sqlite_begin)
     return engine
 
 
@@ -73,8 +73,25 @@ def _sqlite_pragmas(dbapi_connection: Any, busy_ms: int) -> None:
     cursor.close()
 
 
-def _sqlite_begin_immediate(connection: Any) -> None:
-    # Writers take the lock at BEGIN, so two runs serialize instead of failing mid-way.
+READS = "billpact_reads"   # the execution option of `readers(engine)`
+
+
+def readers(engine: Engine) -> Engine:
+    """The engine for transactions that only read (the API's GET and HEAD requests). The database
+    refuses their writes (PostgreSQL: BEGIN READ ONLY; SQLite: PRAGMA query_only), so a GET can never
+    change anything; and on SQLite they begin deferred, so they run side by side (WAL) instead of
+    queueing for the write lock that every other transaction takes at BEGIN."""
+    return engine.execution_options(**{READS: True}, postgresql_readonly=True)
+
+
+def _sqlite_begin(connection: Any) -> None:
+    # Writers take the lock at BEGIN, so two runs serialize instead of failing mid-way; readers take none.
+    # query_only belongs to the (pooled) connection, not the transaction: every BEGIN sets it.
+    if connection.get_execution_options().get(READS):
+        connection.exec_driver_sql("BEGIN")
+        connection.exec_driver_sql("PRAGMA query_only = ON")
+        return
+    connection.exec_driver_sql("PRAGMA query_only = OFF")
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
