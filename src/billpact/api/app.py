@@ -3,6 +3,7 @@ checked on every route."""
 
 from __future__ import annotations
 
+import gc
 import os
 import secrets
 
@@ -51,6 +52,15 @@ def create_app(database_url: str) -> FastAPI:
         app.include_router(module.router, prefix="/api/v1")
     pages.install(app, web_secret())
     return app
+
+
+def settle_heap() -> None:
+    """Called once a server process has imported and built everything: those objects live as long as
+    the process, so they are moved out of the garbage collector's reach (`gc.freeze`). Otherwise every
+    full collection walks them all — a pause of ~100 ms that every request in flight waited out: the
+    API's p99 at 100 requests/s fell from 103 to 15 ms with this (docs/performance.md)."""
+    gc.collect()
+    gc.freeze()
 
 
 def web_secret() -> str:

@@ -6,7 +6,8 @@ to the others (`serve` sets one for its workers when none is given).
 
 from __future__ import annotations
 
-from billpact.api.app import create_app
+from billpact.api.app import create_app, settle_heap
 from billpact.config import database_url
 
 app = create_app(database_url(None))
+settle_heap()

@@ -125,14 +125,16 @@ def serve(host: Annotated[str, typer.Option(help="Interface to listen on.")] = "
     """Serve the REST API (/api/v1, OpenAPI at /docs) and the web pages on the configured database."""
     import uvicorn
 
-    from billpact.api.app import create_app
+    from billpact.api.app import create_app, settle_heap
     from billpact.cli.common import engine_for
 
     engine_for(db).dispose()  # refuses a missing SQLite file with the usual message
     if not 1 <= port <= 65535:
         fail(f"--port: {port} is not a port")
     if workers == 1:
-        uvicorn.run(create_app(database_url(db)), host=host, port=port, log_level="info")
+        application = create_app(database_url(db))
+        settle_heap()
+        uvicorn.run(application, host=host, port=port, log_level="info")
         return
     # Several processes: each imports the app from BILLPACT_DB and signs sessions with one shared key.
     os.environ["BILLPACT_DB"] = database_url(db)
