@@ -30,9 +30,11 @@ def sql(db: str, *statements: str) -> None:
 def unguard(db: str, table: str) -> list[str]:
     """Lift the triggers that guard `table` (what an attacker or a manual fix with DDL rights can do)."""
     if db.startswith("postgresql"):
-        trigger = {"invoice": "invoice_fixed", "invoice_line": "invoice_line_fixed",
-                   "audit_record": "audit_record_append_only"}[table]
-        return [f"ALTER TABLE {table} DISABLE TRIGGER {trigger}"]
+        names = {"invoice": ["invoice_fixed"],
+                 "invoice_line": ["invoice_lines_fixed_insert", "invoice_lines_fixed_update",
+                                  "invoice_lines_fixed_delete"],
+                 "audit_record": ["audit_record_append_only"]}[table]
+        return [f"ALTER TABLE {table} DISABLE TRIGGER {name}" for name in names]
     triggers = {"invoice": ["invoice_fixed_amounts", "invoice_fixed_delete"],
                 "invoice_line": ["invoice_line_fixed_update", "invoice_line_fixed_delete", "invoice_line_fixed_insert"],
                 "audit_record": ["audit_record_update", "audit_record_delete"]}[table]
