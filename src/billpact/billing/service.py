@@ -76,9 +76,10 @@ def _analyze_as_written(session: Session, written: int) -> None:
     """PostgreSQL: fresh statistics each time what this transaction has written doubles (from
     ANALYZE_FROM invoices), for the plans of the run's next queries and of the foreign-key and
     fixed-invoice triggers. A first run over fresh data planned with the tables empty in the statistics:
-    it joined 190,000 links to 57,000 invoices by a nested loop without an index condition (hours, at
-    100,000 contracts; issue 8). ANALYZE in the run's own transaction counts the rows it wrote; doubling
-    keeps it to a handful of ANALYZEs a run."""
+    it joined 190,000 links to 57,000 invoices by a nested loop without an index condition (one query ran
+    6 minutes before it was stopped, at 100,000 contracts; 0.98 s with fresh statistics; issue 8).
+    ANALYZE in the run's own transaction counts the rows it wrote; doubling keeps it to a handful of
+    ANALYZEs a run."""
     if session.get_bind().dialect.name != "postgresql":
         return
     total = session.info.get("billpact_written", 0) + written

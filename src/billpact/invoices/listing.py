@@ -9,8 +9,8 @@ and for one client's list: a page reads its own rows in order and sorts nothing.
 The count stops at `COUNT_CAP`: counting a million invoices costs PostgreSQL 180–355 ms — more than
 everything else a page costs together — for a figure no one pages through; so past the cap the total is
 None and `more` alone says whether a next page exists (GitLab's API does the same past 10,000 records).
-A page is read as plain rows, not ORM objects: its invoices in one query, their lines in a second;
-building objects for a read-only page cost more than the queries.
+A page is read as plain rows, not ORM objects: its invoices in one query, their lines in a second (ORM
+objects for a read-only page were a large share of its CPU: docs/performance.md, "What it took").
 """
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ MAX_DRAFT_ID = 2**31 - 1   # the largest id both databases hold (PostgreSQL: INT
 
 
 async def reference_path(reference: Annotated[str, Path(min_length=1, max_length=100,
-                                                  description="An invoice number, or a draft's id")]) -> str:
+                                                        description="An invoice number, or a draft's id")]) -> str:
     """The reference, refused as not found when it cannot name an invoice: a draft id must be ASCII
     digits within the databases' integers (`²` or a 30-digit id answered 500 before; an id past 32 bits,
     a database error on PostgreSQL). async: it reads nothing, so it need not hop to a worker thread."""
@@ -64,6 +64,7 @@ def checked(session: SessionDep, user: User, reference: str, invoice: ShownT) ->
 
 
 def visible(session: SessionDep, user: User, reference: str) -> Invoice:
+    """The invoice by number or draft id, if this user may see it (as `checked` decides)."""
     return checked(session, user, reference, invoices.find(session, reference))
 
 
@@ -81,7 +82,7 @@ def list_invoices(session: SessionDep, user: Reader, client: str | None = None, 
                   offset: Annotated[int, Query(ge=0)] = 0) -> JSONResponse:
     """One page of the invoices this user may see, in the list's order; only the page is read (issue 8).
     Answered as JSON directly: the page is built of plain values, and FastAPI's validation of a returned
-    model would walk every invoice twice more (a tenth of the request's time at a page of 50)."""
+    model would walk every invoice and line twice more."""
     if user.role == "client":
         client = session.get_one(Client, user.client_pk).code
     wanted = listing.Wanted(client=client, contract=contract, status=status,
