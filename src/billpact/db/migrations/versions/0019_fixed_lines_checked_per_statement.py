@@ -24,21 +24,24 @@ depends_on = None
 
 fixed = importlib.import_module("billpact.db.migrations.versions.0002_issued_invoices_never_change")
 
+
+def _refuse_fixed(lines: str) -> str:
+    """PL/pgSQL: raise when any of `lines` (a transition table) belongs to a fixed invoice."""
+    return f"""IF EXISTS (SELECT 1 FROM {lines} l JOIN invoice i ON i.pk = l.invoice_pk
+                   WHERE i.status IN {fixed.FIXED}) THEN
+          RAISE EXCEPTION '{fixed.MESSAGE}';
+        END IF;"""
+
+
 # Each query names only the transition tables its event has (a query naming another is an error, even
 # in a condition that is false): hence the nested IFs.
 CHECK = f"""CREATE OR REPLACE FUNCTION billpact_fixed_lines() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
       IF TG_OP IN ('INSERT', 'UPDATE') THEN
-        IF EXISTS (SELECT 1 FROM new_lines l JOIN invoice i ON i.pk = l.invoice_pk
-                   WHERE i.status IN {fixed.FIXED}) THEN
-          RAISE EXCEPTION '{fixed.MESSAGE}';
-        END IF;
+        {_refuse_fixed("new_lines")}
       END IF;
       IF TG_OP IN ('UPDATE', 'DELETE') THEN
-        IF EXISTS (SELECT 1 FROM old_lines l JOIN invoice i ON i.pk = l.invoice_pk
-                   WHERE i.status IN {fixed.FIXED}) THEN
-          RAISE EXCEPTION '{fixed.MESSAGE}';
-        END IF;
+        {_refuse_fixed("old_lines")}
       END IF;
       RETURN NULL;
     END $$"""
