@@ -26,8 +26,8 @@ from sqlalchemy.orm import Session
 
 from billpact.contracts.models import Contract
 from billpact.db.chunks import chunks
-from billpact.errors import NotFound
 from billpact.invoices.models import Invoice, InvoiceLine
+from billpact.invoices.service import draft_id, no_invoice
 from billpact.invoices.views import invoice_json
 
 
@@ -137,10 +137,11 @@ def row(session: Session, reference: str) -> ListRow:
     """One invoice as a page reads it, by number or a draft's id (as `service.find`)."""
     conn = session.connection()
     found = conn.execute(_BY_NUMBER, {"reference": reference}).first()
-    if found is None and reference.isascii() and reference.isdigit() and int(reference) < 2**31:
-        found = conn.execute(_BY_PK, {"pk": int(reference)}).first()  # a draft's id
+    draft = draft_id(reference)
+    if found is None and draft is not None:
+        found = conn.execute(_BY_PK, {"pk": draft}).first()
     if found is None or found.is_hold:
-        raise NotFound(f"no invoice {reference!r} (give an invoice number, or a draft's id)")
+        raise no_invoice(reference)
     return found
 
 

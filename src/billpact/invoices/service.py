@@ -67,11 +67,22 @@ def listing(session: Session, *, client: str | None = None, contract: str | None
 def find(session: Session, reference: str) -> Invoice:
     """An invoice by number, or a draft by its id."""
     invoice = session.scalar(select(Invoice).where(Invoice.number == reference))
-    if invoice is None and reference.isascii() and reference.isdigit() and int(reference) < 2**31:
-        invoice = session.get(Invoice, int(reference))  # a draft's id (pk columns are 32-bit on PostgreSQL)
+    draft = draft_id(reference)
+    if invoice is None and draft is not None:
+        invoice = session.get(Invoice, draft)
     if invoice is None or invoice.is_hold:
-        raise NotFound(f"no invoice {reference!r} (give an invoice number, or a draft's id)")
+        raise no_invoice(reference)
     return invoice
+
+
+def draft_id(reference: str) -> int | None:
+    """The draft id a reference may be: ASCII digits within 32 bits (pk columns are 32-bit on PostgreSQL)."""
+    return int(reference) if reference.isascii() and reference.isdigit() and int(reference) < 2**31 else None
+
+
+def no_invoice(reference: str) -> NotFound:
+    """The one answer for a reference that names no invoice this caller may see."""
+    return NotFound(f"no invoice {reference!r} (give an invoice number, or a draft's id)")
 
 
 # ---------------------------------------------------------------- issuing

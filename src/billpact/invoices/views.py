@@ -24,12 +24,17 @@ def quantity(value: Decimal) -> str:
 
 
 class InvoiceFields(Protocol):
-    """What the JSON shows of an invoice: an `Invoice`, or a row of the same columns (invoices.listing)."""
+    """What the JSON shows of an invoice, and whose it is (who may see it): an `Invoice`, or a row of the
+    same columns (invoices.listing)."""
 
     @property
     def pk(self) -> int: ...
     @property
     def number(self) -> str | None: ...
+    @property
+    def client_pk(self) -> int: ...
+    @property
+    def contract_pk(self) -> int: ...
     @property
     def status(self) -> str: ...
     @property

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Any, Protocol, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import JSONResponse, PlainTextResponse
@@ -15,16 +15,15 @@ from billpact.clients.models import Client
 from billpact.config import smtp_settings
 from billpact.contracts import access
 from billpact.credit_notes import service as credit_notes
-from billpact.errors import NotFound
 from billpact.invoices import explain as explaining
 from billpact.invoices import lifecycle, listing
 from billpact.invoices import service as invoices
 from billpact.invoices.models import Invoice
+from billpact.invoices.views import InvoiceFields
 from billpact.users.models import User
 
 router = APIRouter(prefix="/invoices", tags=["invoices"])
 Reader = Annotated[User, Depends(allow(*READ, "client"))]
-MAX_DRAFT_ID = 2**31 - 1   # the largest id both databases hold (PostgreSQL: INTEGER)
 
 
 async def reference_path(reference: Annotated[str, Path(min_length=1, max_length=100,
@@ -32,26 +31,16 @@ async def reference_path(reference: Annotated[str, Path(min_length=1, max_length
     """The reference, refused as not found when it cannot name an invoice: a draft id must be ASCII
     digits within the databases' integers (`²` or a 30-digit id answered 500 before; an id past 32 bits,
     a database error on PostgreSQL). async: it reads nothing, so it need not hop to a worker thread."""
-    if reference.isdigit() and not (reference.isascii() and int(reference) <= MAX_DRAFT_ID):
-        raise NotFound(f"no invoice {reference!r} (give an invoice number, or a draft's id)")
+    if reference.isdigit() and invoices.draft_id(reference) is None:
+        raise invoices.no_invoice(reference)
     return reference
 
 
 Reference = Annotated[str, Depends(reference_path)]
 
 
-class Shown(Protocol):
-    """What deciding who may see an invoice reads of it: an `Invoice`, or a list row of one."""
-
-    @property
-    def number(self) -> str | None: ...
-    @property
-    def client_pk(self) -> int: ...
-    @property
-    def contract_pk(self) -> int: ...
-
-
-ShownT = TypeVar("ShownT", bound=Shown)
+# An `Invoice`, or a list row of one: deciding who may see it reads its number, client and contract.
+ShownT = TypeVar("ShownT", bound=InvoiceFields)
 
 
 def checked(session: SessionDep, user: User, reference: str, invoice: ShownT) -> ShownT:
@@ -59,7 +48,7 @@ def checked(session: SessionDep, user: User, reference: str, invoice: ShownT) ->
     manager only their contracts' (others: not found, so an id never tells whether another's exists)."""
     hidden = user.role == "client" and (invoice.client_pk != user.client_pk or invoice.number is None)
     if hidden or not access.in_scope(access.contract_scope(session, user), invoice.contract_pk):
-        raise NotFound(f"no invoice {reference!r} (give an invoice number, or a draft's id)")
+        raise invoices.no_invoice(reference)
     return invoice
 
 
